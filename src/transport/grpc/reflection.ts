@@ -1,0 +1,34 @@
+/**
+ * Server reflection (v1 and v1alpha) fed with protobuf-es descriptors: each service's file
+ * and all its imports, serialized as FileDescriptorProtos. grpcurl and `buf curl` can then
+ * list, describe and call every service without proto files.
+ */
+import { type DescFile, toBinary } from "@bufbuild/protobuf";
+import type { GenService, GenServiceMethods } from "@bufbuild/protobuf/codegenv2";
+import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
+import type * as grpc from "@grpc/grpc-js";
+import { ReflectionService } from "@grpc/reflection";
+
+export function addReflection(
+  server: grpc.Server,
+  services: readonly GenService<GenServiceMethods>[],
+): void {
+  const packageDefinition: Record<string, { fileDescriptorProtos: Buffer[] }> = {};
+  for (const service of services) {
+    packageDefinition[service.typeName] = {
+      fileDescriptorProtos: withImports(service.file).map(encode),
+    };
+  }
+  // @grpc/reflection reads only `fileDescriptorProtos` from each entry of the definition.
+  new ReflectionService(packageDefinition as never).addToServer(server);
+}
+
+function withImports(file: DescFile, seen = new Set<string>()): DescFile[] {
+  if (seen.has(file.name)) return [];
+  seen.add(file.name);
+  return [file, ...file.dependencies.flatMap((dependency) => withImports(dependency, seen))];
+}
+
+function encode(file: DescFile): Buffer {
+  return Buffer.from(toBinary(FileDescriptorProtoSchema, file.proto));
+}
