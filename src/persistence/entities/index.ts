@@ -1,5 +1,23 @@
 /** The explicit entity list MikroORM is configured with. */
+import { ConcurrencyLeaseSchema, ConcurrencyLimitSchema } from "./concurrency.ts";
+import { DeploymentSchema } from "./deployment.ts";
+import { EventSchema } from "./event.ts";
 import { FlowSchema } from "./flow.ts";
+import { FlowRunInputSchema, FlowRunSchema, FlowRunStateSchema } from "./flow-run.ts";
 
+export { ConcurrencyLeaseEntity, ConcurrencyLimitEntity } from "./concurrency.ts";
+export { DeploymentEntity } from "./deployment.ts";
+export { EventEntity } from "./event.ts";
 export { FlowEntity } from "./flow.ts";
-export const entities = [FlowSchema];
+export { FlowRunEntity, FlowRunInputEntity, FlowRunStateEntity } from "./flow-run.ts";
+
+export const entities = [
+  FlowSchema,
+  DeploymentSchema,
+  ConcurrencyLimitSchema,
+  ConcurrencyLeaseSchema,
+  FlowRunSchema,
+  FlowRunStateSchema,
+  FlowRunInputSchema,
+  EventSchema,
+];

@@ -5,17 +5,21 @@
  */
 import type { GenService, GenServiceMethods } from "@bufbuild/protobuf/codegenv2";
 import * as grpc from "@grpc/grpc-js";
+import { DeploymentService } from "../../../gen/flowgate/v1/deployment_pb.js";
 import { FlowService } from "../../../gen/flowgate/v1/flow_pb.js";
 import { file_grpc_health_v1_health } from "../../../gen/grpc/health/v1/health_pb.js";
+import type { DeploymentUseCases } from "../../application/deployments.ts";
 import type { FlowUseCases } from "../../application/flows.ts";
 import type { Logger } from "../../logger.ts";
 import { addService, type CallObserver } from "./bridge.ts";
+import { deploymentServiceHandlers } from "./handlers/deployment-service.ts";
 import { flowServiceHandlers } from "./handlers/flow-service.ts";
 import { addHealth, type Health } from "./health.ts";
 import { addReflection } from "./reflection.ts";
 
 export interface UseCases {
   readonly flows: FlowUseCases;
+  readonly deployments: DeploymentUseCases;
 }
 
 export interface GrpcServer {
@@ -26,7 +30,7 @@ export interface GrpcServer {
   shutdown(graceMs: number): Promise<void>;
 }
 
-const SERVICES: readonly GenService<GenServiceMethods>[] = [FlowService];
+const SERVICES: readonly GenService<GenServiceMethods>[] = [FlowService, DeploymentService];
 
 export function createGrpcServer(useCases: UseCases, log: Logger): GrpcServer {
   const server = new grpc.Server();
@@ -40,6 +44,13 @@ export function createGrpcServer(useCases: UseCases, log: Logger): GrpcServer {
     else log.info(line, "call");
   };
   addService(server, FlowService, flowServiceHandlers(useCases.flows), observe, log);
+  addService(
+    server,
+    DeploymentService,
+    deploymentServiceHandlers(useCases.deployments),
+    observe,
+    log,
+  );
   const health = addHealth(
     server,
     SERVICES.map((service) => service.typeName),

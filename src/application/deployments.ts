@@ -1,0 +1,77 @@
+/**
+ * Deployment use cases. A deployment's concurrency limit is a global limit row named
+ * `deployment:<id>` that the flow rules take slots on; it is created, resized and removed
+ * with the deployment, in the same transaction.
+ */
+import type { ConcurrencyOptions } from "../domain/index.ts";
+import { InvalidArgumentError, NotFoundError } from "../domain/index.ts";
+
+export interface DeploymentRecord {
+  readonly id: string;
+  readonly flowId: string;
+  readonly name: string;
+  readonly concurrencyLimit: number | null;
+  readonly concurrencyOptions: ConcurrencyOptions | null;
+  readonly created: Date;
+  readonly updated: Date;
+}
+
+export interface DeploymentFields {
+  readonly name: string;
+  readonly concurrencyLimit: number | null;
+  readonly concurrencyOptions: ConcurrencyOptions | null;
+}
+
+/** Persistence of deployments; every method is one transaction. */
+export interface DeploymentRepository {
+  /** `undefined` when the flow does not exist. */
+  create(flowId: string, fields: DeploymentFields): Promise<DeploymentRecord | undefined>;
+  findById(id: string): Promise<DeploymentRecord | undefined>;
+  update(id: string, fields: DeploymentFields): Promise<DeploymentRecord | undefined>;
+  delete(id: string): Promise<boolean>;
+}
+
+export class DeploymentUseCases {
+  readonly #deployments: () => DeploymentRepository;
+
+  constructor(deployments: () => DeploymentRepository) {
+    this.#deployments = deployments;
+  }
+
+  async create(flowId: string, fields: DeploymentFields): Promise<DeploymentRecord> {
+    validate(fields);
+    const created = await this.#deployments().create(flowId, fields);
+    if (created === undefined) throw new NotFoundError("flow", flowId);
+    return created;
+  }
+
+  async get(id: string): Promise<DeploymentRecord> {
+    const found = await this.#deployments().findById(id);
+    if (found === undefined) throw new NotFoundError("deployment", id);
+    return found;
+  }
+
+  async update(id: string, fields: DeploymentFields): Promise<DeploymentRecord> {
+    validate(fields);
+    const updated = await this.#deployments().update(id, fields);
+    if (updated === undefined) throw new NotFoundError("deployment", id);
+    return updated;
+  }
+
+  async delete(id: string): Promise<void> {
+    if (!(await this.#deployments().delete(id))) throw new NotFoundError("deployment", id);
+  }
+}
+
+function validate(fields: DeploymentFields): void {
+  if (fields.concurrencyLimit !== null && fields.concurrencyLimit < 0) {
+    throw new InvalidArgumentError("concurrency_limit", "must be >= 0");
+  }
+  const grace = fields.concurrencyOptions?.gracePeriodSeconds;
+  if (grace != null && (grace < 60 || grace > 86_400)) {
+    throw new InvalidArgumentError(
+      "concurrency_options.grace_period_seconds",
+      "must be between 60 and 86400",
+    );
+  }
+}

@@ -1,0 +1,119 @@
+import { randomUUID } from "node:crypto";
+import type { EntityManager } from "@mikro-orm/postgresql";
+import type {
+  DeploymentFields,
+  DeploymentRecord,
+  DeploymentRepository,
+} from "../application/deployments.ts";
+import type { CollisionStrategy } from "../domain/index.ts";
+import { ConcurrencyLimitEntity, DeploymentEntity, FlowEntity } from "./entities/index.ts";
+import { translatingErrors } from "./errors.ts";
+
+/** The global limit that carries a deployment's concurrency limit. */
+export function deploymentLimitName(deploymentId: string): string {
+  return `deployment:${deploymentId}`;
+}
+
+export class MikroDeploymentRepository implements DeploymentRepository {
+  readonly #em: EntityManager;
+
+  constructor(em: EntityManager) {
+    this.#em = em;
+  }
+
+  create(flowId: string, fields: DeploymentFields) {
+    return translatingErrors(() =>
+      this.#em.transactional(async (em) => {
+        if ((await em.count(FlowEntity, { id: flowId })) === 0) return undefined;
+        const deployment = em.create(DeploymentEntity, {
+          id: randomUUID(),
+          flowId,
+          name: fields.name,
+        });
+        await this.#apply(em, deployment, fields);
+        await em.flush();
+        return this.#record(em, deployment);
+      }),
+    );
+  }
+
+  findById(id: string) {
+    return translatingErrors(async () => {
+      const deployment = await this.#em.findOne(DeploymentEntity, { id });
+      return deployment === null ? undefined : this.#record(this.#em, deployment);
+    });
+  }
+
+  update(id: string, fields: DeploymentFields) {
+    return translatingErrors(() =>
+      this.#em.transactional(async (em) => {
+        const deployment = await em.findOne(DeploymentEntity, { id });
+        if (deployment === null) return undefined;
+        deployment.name = fields.name;
+        await this.#apply(em, deployment, fields);
+        await em.flush();
+        return this.#record(em, deployment);
+      }),
+    );
+  }
+
+  delete(id: string) {
+    return translatingErrors(() =>
+      this.#em.transactional(async (em) => {
+        const deleted = await em.nativeDelete(DeploymentEntity, { id });
+        await em.nativeDelete(ConcurrencyLimitEntity, { name: deploymentLimitName(id) });
+        return deleted > 0;
+      }),
+    );
+  }
+
+  /** Creates, resizes or removes the deployment's limit row. Active slots are kept on resize. */
+  async #apply(
+    em: EntityManager,
+    deployment: DeploymentEntity,
+    fields: DeploymentFields,
+  ): Promise<void> {
+    deployment.concurrencyOptions = fields.concurrencyOptions && { ...fields.concurrencyOptions };
+    const name = deploymentLimitName(deployment.id);
+    const limit = await em.findOne(ConcurrencyLimitEntity, { name });
+    if (fields.concurrencyLimit === null) {
+      deployment.concurrencyLimitId = null;
+      if (limit !== null) em.remove(limit);
+      return;
+    }
+    if (limit !== null) {
+      limit.limit = fields.concurrencyLimit;
+      deployment.concurrencyLimitId = limit.id;
+      return;
+    }
+    const created = em.create(ConcurrencyLimitEntity, {
+      id: randomUUID(),
+      name,
+      limit: fields.concurrencyLimit,
+    });
+    deployment.concurrencyLimitId = created.id;
+  }
+
+  async #record(em: EntityManager, deployment: DeploymentEntity): Promise<DeploymentRecord> {
+    const limit =
+      deployment.concurrencyLimitId == null
+        ? null
+        : await em.findOne(ConcurrencyLimitEntity, { id: deployment.concurrencyLimitId });
+    const options = deployment.concurrencyOptions;
+    return {
+      id: deployment.id,
+      flowId: deployment.flowId,
+      name: deployment.name,
+      concurrencyLimit: limit === null ? null : Number(limit.limit),
+      concurrencyOptions:
+        options == null
+          ? null
+          : {
+              collisionStrategy: options.collisionStrategy as CollisionStrategy,
+              gracePeriodSeconds: options.gracePeriodSeconds ?? null,
+            },
+      created: deployment.created,
+      updated: deployment.updated,
+    };
+  }
+}

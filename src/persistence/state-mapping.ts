@@ -1,0 +1,118 @@
+/**
+ * Rows ↔ domain for states and flow runs. State details are JSONB; their three time fields
+ * are stored as ISO strings and revived as Dates on the way back.
+ */
+import type {
+  FlowRun,
+  FlowRunPolicy,
+  JsonValue,
+  State,
+  StateDetails,
+  StateType,
+} from "../domain/index.ts";
+import { defaultFlowRunPolicy } from "../domain/index.ts";
+import type { FlowRunEntity } from "./entities/index.ts";
+
+const DATE_FIELDS = ["scheduledTime", "cacheExpiration", "pauseTimeout"] as const;
+
+/** A state row of either run kind. */
+export interface StateRow {
+  id: string;
+  type: string;
+  name: string;
+  timestamp: Date;
+  message?: string | null;
+  stateDetails: Record<string, unknown>;
+  data?: unknown;
+}
+
+export function detailsToJson(details: StateDetails): Record<string, unknown> {
+  const json: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(details)) {
+    if (value === undefined) continue;
+    json[key] = value instanceof Date ? value.toISOString() : value;
+  }
+  return json;
+}
+
+export function detailsFromJson(json: Record<string, unknown>): StateDetails {
+  const details = { ...json } as StateDetails & Record<string, unknown>;
+  for (const field of DATE_FIELDS) {
+    const value = json[field];
+    if (typeof value === "string") details[field] = new Date(value);
+  }
+  return details;
+}
+
+export function stateFromRow(row: StateRow): State {
+  return {
+    id: row.id,
+    type: row.type as StateType,
+    name: row.name,
+    timestamp: row.timestamp,
+    message: row.message ?? null,
+    stateDetails: detailsFromJson(row.stateDetails),
+    data: (row.data ?? null) as JsonValue | null,
+  };
+}
+
+/** The columns of a state row for `state`. */
+export function stateColumns(state: State) {
+  return {
+    id: state.id,
+    type: state.type,
+    name: state.name,
+    timestamp: state.timestamp,
+    message: state.message,
+    stateDetails: detailsToJson(state.stateDetails),
+    data: state.data,
+  };
+}
+
+export function flowRunFromEntity(entity: FlowRunEntity): FlowRun {
+  return {
+    id: entity.id,
+    flowId: entity.flowId,
+    name: entity.name,
+    deploymentId: entity.deploymentId ?? null,
+    parentTaskRunId: entity.parentTaskRunId ?? null,
+    infrastructurePid: entity.infrastructurePid ?? null,
+    workQueueId: entity.workQueueId ?? null,
+    idempotencyKey: entity.idempotencyKey ?? null,
+    createdBy: entity.createdBy ?? null,
+    empiricalPolicy: {
+      ...defaultFlowRunPolicy(),
+      ...(entity.empiricalPolicy as Partial<FlowRunPolicy>),
+    },
+    stateId: entity.stateId ?? null,
+    stateType: (entity.stateType ?? null) as StateType | null,
+    stateName: entity.stateName ?? null,
+    stateTimestamp: entity.stateTimestamp ?? null,
+    runCount: Number(entity.runCount),
+    expectedStartTime: entity.expectedStartTime ?? null,
+    nextScheduledStartTime: entity.nextScheduledStartTime ?? null,
+    startTime: entity.startTime ?? null,
+    endTime: entity.endTime ?? null,
+    totalRunTime: Number(entity.totalRunTime),
+    tags: [...entity.tags],
+  };
+}
+
+/** Copies what orchestration may change on the run back onto its entity. */
+export function applyFlowRun(entity: FlowRunEntity, run: FlowRun): void {
+  entity.name = run.name;
+  entity.deploymentId = run.deploymentId;
+  entity.infrastructurePid = run.infrastructurePid;
+  entity.empiricalPolicy = { ...run.empiricalPolicy };
+  entity.stateId = run.stateId;
+  entity.stateType = run.stateType;
+  entity.stateName = run.stateName;
+  entity.stateTimestamp = run.stateTimestamp;
+  entity.runCount = run.runCount;
+  entity.expectedStartTime = run.expectedStartTime;
+  entity.nextScheduledStartTime = run.nextScheduledStartTime;
+  entity.startTime = run.startTime;
+  entity.endTime = run.endTime;
+  entity.totalRunTime = run.totalRunTime;
+  entity.tags = [...run.tags];
+}
