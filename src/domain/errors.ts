@@ -43,3 +43,14 @@ export class TransitionAlreadyValidatedError extends OrchestrationError {
     this.name = "TransitionAlreadyValidatedError";
   }
 }
+
+/**
+ * Giving back concurrency slots failed (a limit row of the lease is gone). The transition
+ * fails rather than leave the slot accounting wrong (→ INTERNAL; spec §8.1.7).
+ */
+export class ConcurrencySlotReleaseError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConcurrencySlotReleaseError";
+  }
+}

@@ -12,7 +12,12 @@ export type {
   LeaseMetadata,
   TagConcurrencyLimit,
 } from "./concurrency.ts";
-export { OrchestrationError, RunNotFoundError, TransitionAlreadyValidatedError } from "./errors.ts";
+export {
+  ConcurrencySlotReleaseError,
+  OrchestrationError,
+  RunNotFoundError,
+  TransitionAlreadyValidatedError,
+} from "./errors.ts";
 export type {
   CreatedBy,
   FlowRun,

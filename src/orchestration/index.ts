@@ -4,8 +4,20 @@
  */
 export type { OrchestrationContextInit, OrchestrationParameters } from "./context.ts";
 export { OrchestrationContext } from "./context.ts";
+export type { LeasePorts } from "./deployment-leases.ts";
+export {
+  acquireDeploymentSlot,
+  deploymentLeaseTtl,
+  flowRunHolder,
+  releaseHeldLease,
+  releaseLeasesHeldOn,
+} from "./deployment-leases.ts";
 export type { OrchestrationRequest, OrchestrationResult } from "./engine.ts";
 export { orchestrateTransition } from "./engine.ts";
+export type { FlowContext } from "./flow-context.ts";
+export type { FlowRunEventInput } from "./flow-run-event.ts";
+export { flowRunStateEvent, truncated } from "./flow-run-event.ts";
+export { newState } from "./new-state.ts";
 export type {
   AbortDetails,
   AcceptDetails,
@@ -20,6 +32,11 @@ export {
   SetStateStatus,
   waitDetails,
 } from "./outcome.ts";
+export { CoreFlowPolicy } from "./policies/core-flow.ts";
+export { flowPoliciesByName, flowRunPolicies } from "./policies/flow-run-policies.ts";
+export { GlobalFlowPolicy } from "./policies/global-flow.ts";
+export { MarkLateRunsPolicy } from "./policies/mark-late-runs.ts";
+export { MinimalFlowPolicy } from "./policies/minimal-flow.ts";
 export type { PolicyChoice, RunPolicies } from "./policy.ts";
 export { choosePolicy, Policy } from "./policy.ts";
 export type {
@@ -39,13 +56,47 @@ export type {
   RelatedResourceReader,
   RunStateEvent,
   StateWriter,
+  SubflowParentTasks,
   TagConcurrencyLimits,
   TaskOrchestrationDeps,
   TaskRunStateCache,
-  TaskRunStateForcer,
 } from "./ports.ts";
 export { pythonStringRepr, reprError } from "./repr.ts";
 export { OrchestrationRule } from "./rule.ts";
+export { BypassCancellingFlowRunsWithNoInfra } from "./rules/bypass-cancelling-flow-runs-with-no-infra.ts";
+export { CopyScheduledTime } from "./rules/copy-scheduled-time.ts";
+export { EnforceCancellingToCancelledTransition } from "./rules/enforce-cancelling-to-cancelled-transition.ts";
+export { EnforceDeploymentConcurrencyOnLate } from "./rules/enforce-deployment-concurrency-on-late.ts";
+export { EnsureFlowRunStateTimestampIsUnique } from "./rules/ensure-flow-run-state-timestamp-is-unique.ts";
+export { EnsureOnlyScheduledFlowsMarkedLate } from "./rules/ensure-only-scheduled-flows-marked-late.ts";
+export { HandleFlowTerminalStateTransitions } from "./rules/handle-flow-terminal-state-transitions.ts";
+export { HandlePausingFlows } from "./rules/handle-pausing-flows.ts";
+export { HandleResumingPausedFlows } from "./rules/handle-resuming-paused-flows.ts";
+export { IncrementFlowRunCount } from "./rules/increment-flow-run-count.ts";
+export { IncrementRunTime } from "./rules/increment-run-time.ts";
+export { InstrumentFlowRunStateTransitions } from "./rules/instrument-flow-run-state-transitions.ts";
+export { PreserveDeploymentConcurrencyLeaseId } from "./rules/preserve-deployment-concurrency-lease-id.ts";
+export { PreventDuplicateTransitions } from "./rules/prevent-duplicate-transitions.ts";
+export { PreventPendingTransitions } from "./rules/prevent-pending-transitions.ts";
+export { PreventResultDataLoss } from "./rules/prevent-result-data-loss.ts";
+export { ReleaseFlowConcurrencySlots } from "./rules/release-flow-concurrency-slots.ts";
+export { RemoveResumingIndicator } from "./rules/remove-resuming-indicator.ts";
+export { RetryFailedFlows } from "./rules/retry-failed-flows.ts";
+export { SecureFlowConcurrencySlots } from "./rules/secure-flow-concurrency-slots.ts";
+export { SetEndTime } from "./rules/set-end-time.ts";
+export { SetExpectedStartTime } from "./rules/set-expected-start-time.ts";
+export { SetNextScheduledStartTime } from "./rules/set-next-scheduled-start-time.ts";
+export { SetRunStateName } from "./rules/set-run-state-name.ts";
+export { SetRunStateTimestamp } from "./rules/set-run-state-timestamp.ts";
+export { SetRunStateType } from "./rules/set-run-state-type.ts";
+export { SetStartTime } from "./rules/set-start-time.ts";
+export { UpdateStateDetails } from "./rules/update-state-details.ts";
+export { UpdateSubflowParentTask } from "./rules/update-subflow-parent-task.ts";
+export { UpdateSubflowStateDetails } from "./rules/update-subflow-state-details.ts";
+export { ValidateDeploymentConcurrencyAtRunning } from "./rules/validate-deployment-concurrency-at-running.ts";
+export { secondsUntil, WaitForScheduledTime } from "./rules/wait-for-scheduled-time.ts";
+export type { OrchestrationSettings } from "./settings.ts";
+export { defaultOrchestrationSettings } from "./settings.ts";
 export type {
   OrchestrationStep,
   OrchestrationStepClass,

@@ -25,6 +25,7 @@ import type {
   State,
   TagConcurrencyLimit,
 } from "../domain/index.ts";
+import type { OrchestrationSettings } from "./settings.ts";
 
 /** The current time. Injected so tests assert exact delays with a fake clock. */
 export interface Clock {
@@ -59,22 +60,53 @@ export interface FlowRunReader {
   readFlowRun(flowRunId: string): Promise<FlowRunWithState | null>;
 }
 
-/** Whether a flow run already has a state row at an exact timestamp (unique index). */
+/**
+ * Whether a flow run already has a state row at an exact timestamp (the unique index
+ * `(flow_run_id, timestamp)`; EnsureFlowRunStateTimestampIsUnique). No lock needed: the run
+ * row is locked, so no other transaction adds states to this run meanwhile. May answer
+ * from states written earlier in the same transaction.
+ */
 export interface FlowRunStateTimestamps {
   hasStateAt(flowRunId: string, timestamp: Date): Promise<boolean>;
 }
 
-/** Reads a deployment with its V2 limit and concurrency options. */
+/**
+ * Reads a deployment with its V2 limit (`concurrencyLimit`, the row `concurrencyLimitId`
+ * points at, or `null` when missing) and its concurrency options. No lock: the limit's
+ * numbers are informative (the limit-0 check, the CANCEL_NEW check of late runs); slot
+ * accounting goes through {@link GlobalConcurrencyLimits}, whose writes lock.
+ */
 export interface DeploymentReader {
   readDeployment(deploymentId: string): Promise<Deployment | null>;
 }
 
-/** Global (V2) concurrency limits: decay-aware, all-or-nothing slot accounting. */
+/**
+ * Global (V2) concurrency limits: decay-aware, all-or-nothing slot accounting (spec §1.7).
+ *
+ * Every method runs inside the transition's transaction (preface "Replace", Fix §8.1.6 and
+ * §8.1.9): there is no separate transaction, so a transition that does not commit holds no
+ * slot. Writes lock the limit rows until the transaction ends, which serializes concurrent
+ * acquirers of one limit; lock limit rows in id order when several are touched.
+ */
 export interface GlobalConcurrencyLimits {
+  /** The limits with these names (no lock). Unknown names are left out. */
   readByNames(names: readonly string[]): Promise<GlobalConcurrencyLimit[]>;
-  /** Take `slots` on every limit or on none; `false` when any is full or inactive. */
+  /**
+   * Take `slots` on every limit in `limitIds`, or on none: for each, the decayed active
+   * slots (`max(0, active_slots − floor(slot_decay_per_second × seconds since updated))`)
+   * plus `slots` must be ≤ `limit`, and the limit must be `active`. Atomic: one conditional
+   * `UPDATE … WHERE id IN (…) AND active AND decayed + n <= limit`; when fewer rows than ids
+   * were updated the partial update must be undone (e.g. run the statement in a savepoint
+   * and roll it back) before returning `false`. Resolves `true` iff it took the slots.
+   */
   incrementActiveSlots(limitIds: readonly string[], slots: number): Promise<boolean>;
-  /** Give back `slots` on every limit; `false` when any is missing or inactive. */
+  /**
+   * Give back `slots` on every limit: `active_slots = max(0, decayed − slots)`. Works on
+   * inactive limits too (Fix §8.1.10: a deactivated limit must still let holders leave).
+   * With `occupancySeconds` (the lease reaper only) also moves `avg_slot_occupancy_seconds`
+   * as spec §1.7 says. Resolves `false` iff some id matched no limit row (then nothing must
+   * have changed).
+   */
   decrementActiveSlots(
     limitIds: readonly string[],
     slots: number,
@@ -96,21 +128,48 @@ export interface LeaseHolding {
   readonly holder: LeaseHolder;
 }
 
-/** Concurrency leases (stored in PostgreSQL, inside the transition's transaction). */
+/**
+ * Concurrency leases: rows in PostgreSQL written inside the transition's transaction, so a
+ * rollback undoes slot increments, leases and states together (preface "Replace").
+ *
+ * Locking contract with the lease reaper: a lease is released exactly once, by whoever
+ * deletes its row. Rules lock a lease row before releasing it ({@link LeaseStore.readLease},
+ * {@link LeaseStore.readLeasesHeldBy}); the reaper must delete expired rows with
+ * `DELETE … WHERE expiration < now() RETURNING …` (or lock them `FOR UPDATE SKIP LOCKED`)
+ * and decrement only for the rows it actually deleted. Lock order everywhere: run row,
+ * lease rows, limit rows.
+ */
 export interface LeaseStore {
+  /**
+   * Insert a lease with `expiration = clock.now() + ttlSeconds` and return it. Slots are
+   * not touched: callers increment first.
+   */
   createLease(
     resourceIds: readonly string[],
     ttlSeconds: number,
     metadata: LeaseMetadata,
   ): Promise<ConcurrencyLease>;
-  /** Also returns expired leases that were not reaped yet. */
+  /**
+   * The lease, row-locked (`FOR UPDATE`) until the transaction ends; also an expired lease
+   * the reaper has not deleted yet (its slots are still counted). `null` when unknown.
+   */
   readLease(leaseId: string): Promise<ConcurrencyLease | null>;
-  /** `false` when the lease is unknown. */
+  /**
+   * Set `expiration = clock.now() + ttlSeconds` (one `UPDATE`, which locks the row); also
+   * renews an expired lease not yet reaped. `false` when the lease is unknown.
+   */
   renewLease(leaseId: string, ttlSeconds: number): Promise<boolean>;
-  /** Idempotent. */
+  /** Delete the lease row. Idempotent; never touches slots. */
   revokeLease(leaseId: string): Promise<void>;
-  /** Unexpired leases on `limitId` that have a holder. */
+  /** Unexpired leases on `limitId` that have a holder (no lock). */
   listHolders(limitId: string): Promise<LeaseHolding[]>;
+  /**
+   * Every lease (expired or not, as long as it is not deleted) whose `resourceIds` contain
+   * `limitId` and whose `metadata.holder` equals `holder` (type and id), row-locked
+   * (`FOR UPDATE`), ordered by id. Used to release what a run holds when its state lost
+   * the lease id.
+   */
+  readLeasesHeldBy(limitId: string, holder: LeaseHolder): Promise<ConcurrencyLease[]>;
 }
 
 /** A task-run cache entry to insert. */
@@ -138,22 +197,38 @@ export interface RunStateEvent {
   readonly payload: JsonValue;
 }
 
-/** The transactional outbox: an event exists iff its transition committed. */
+/**
+ * The transactional outbox: `append` inserts the event in the transition's transaction, so
+ * an event exists iff its transition committed (preface "Replace"). Events of one run are
+ * appended in commit order (the run row is locked).
+ */
 export interface EventOutbox {
   append(event: RunStateEvent): Promise<void>;
 }
 
-/** The related resources (flow, deployment, work queue/pool, tags, creator) of a flow run's events. */
+/**
+ * The related resources of a flow run's state events (spec §4.1,
+ * InstrumentFlowRunStateTransitions), already in the event's order: flow (role `flow`),
+ * deployment, work queue, work pool (with `prefect.work-pool.type`), parent task run, then
+ * one `prefect.tag.<tag>` (role `tag`) per distinct tag of the flow run, flow, deployment
+ * and parent task run, sorted, then the creator (`created_by` of type DEPLOYMENT or
+ * AUTOMATION). Missing objects are left out. Each entry holds at least
+ * `prefect.resource.id` and `prefect.resource.role`. May cache per flow run id.
+ */
 export interface RelatedResourceReader {
   readRelatedResources(flowRun: FlowRun): Promise<Readonly<Record<string, string>>[]>;
 }
 
 /**
- * Nested orchestration (spec §2.10): force a state onto a task run within the same
- * transaction (a subflow's state mirrored onto its parent task run).
+ * Nested orchestration (spec §2.10, UpdateSubflowParentTask): mirror a subflow's committed
+ * state onto its parent task run, within the same transaction. The implementation runs the
+ * task-run pipeline with `force = true` (MinimalTaskPolicy, or BackgroundTaskPolicy when
+ * `state.stateDetails.deferred`) and GlobalTaskPolicy, locking the task run row first.
+ * `state` is already a fresh copy (new id, timestamp now) with `childFlowRunId` set; the
+ * implementation may keep it. A missing task run is ignored.
  */
-export interface TaskRunStateForcer {
-  forceTaskRunState(taskRunId: string, state: State): Promise<void>;
+export interface SubflowParentTasks {
+  forceParentTaskState(taskRunId: string, state: State): Promise<void>;
 }
 
 /** What every rule may use. */
@@ -164,17 +239,20 @@ export interface CoreDeps {
 
 /** What flow-run policies use. */
 export interface FlowOrchestrationDeps extends CoreDeps {
+  readonly settings: OrchestrationSettings;
   readonly flowRunStates: FlowRunStateTimestamps;
   readonly deployments: DeploymentReader;
   readonly globalLimits: GlobalConcurrencyLimits;
   readonly leases: LeaseStore;
   readonly events: EventOutbox;
   readonly relatedResources: RelatedResourceReader;
-  readonly taskRunStates: TaskRunStateForcer;
+  /** Absent until task runs exist: UpdateSubflowParentTask then does nothing. */
+  readonly subflowParentTasks?: SubflowParentTasks | undefined;
 }
 
 /** What task-run policies use. */
 export interface TaskOrchestrationDeps extends CoreDeps {
+  readonly settings: OrchestrationSettings;
   readonly flowRuns: FlowRunReader;
   readonly tagLimits: TagConcurrencyLimits;
   readonly globalLimits: GlobalConcurrencyLimits;

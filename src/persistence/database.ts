@@ -11,6 +11,8 @@ import { entities } from "./entities/index.ts";
 
 export interface Database {
   readonly orm: MikroORM;
+  /** The connection URL in use (external or embedded). */
+  readonly url: string;
   /** Closes the pool, then stops the embedded PostgreSQL if one was started. */
   close(): Promise<void>;
 }
@@ -47,12 +49,12 @@ export async function openDatabase(options: DatabaseOptions, log: Logger): Promi
       ? await startEmbeddedPostgres(options.dataDir, log)
       : undefined;
   try {
-    const orm = await MikroORM.init(
-      ormOptions(options.databaseUrl ?? embedded!.url, options.poolSize),
-    );
+    const url = options.databaseUrl ?? embedded!.url;
+    const orm = await MikroORM.init(ormOptions(url, options.poolSize));
     await orm.migrator.up();
     return {
       orm,
+      url,
       async close() {
         await orm.close(true);
         await embedded?.stop();

@@ -5,21 +5,36 @@
  */
 import type { GenService, GenServiceMethods } from "@bufbuild/protobuf/codegenv2";
 import * as grpc from "@grpc/grpc-js";
+import { ConcurrencyLimitService } from "../../../gen/flowgate/v1/concurrency_limit_pb.js";
 import { DeploymentService } from "../../../gen/flowgate/v1/deployment_pb.js";
 import { FlowService } from "../../../gen/flowgate/v1/flow_pb.js";
+import { FlowRunService } from "../../../gen/flowgate/v1/flow_run_pb.js";
 import { file_grpc_health_v1_health } from "../../../gen/grpc/health/v1/health_pb.js";
 import type { DeploymentUseCases } from "../../application/deployments.ts";
+import type { FlowRunUseCases } from "../../application/flow-runs.ts";
 import type { FlowUseCases } from "../../application/flows.ts";
+import type { LeaseUseCases } from "../../application/leases.ts";
+import type { ResumeFlowRun } from "../../application/resume-flow-run.ts";
+import type { FlowRunWatcher } from "../../application/watch-flow-run.ts";
 import type { Logger } from "../../logger.ts";
+import type { Clock } from "../../orchestration/index.ts";
 import { addService, type CallObserver } from "./bridge.ts";
+import { concurrencyLimitServiceHandlers } from "./handlers/concurrency-limit-service.ts";
 import { deploymentServiceHandlers } from "./handlers/deployment-service.ts";
+import { flowRunServiceHandlers } from "./handlers/flow-run-service.ts";
 import { flowServiceHandlers } from "./handlers/flow-service.ts";
+import { resumeFlowRunHandler } from "./handlers/resume-flow-run.ts";
 import { addHealth, type Health } from "./health.ts";
 import { addReflection } from "./reflection.ts";
 
 export interface UseCases {
+  readonly clock: Clock;
   readonly flows: FlowUseCases;
   readonly deployments: DeploymentUseCases;
+  readonly flowRuns: FlowRunUseCases;
+  readonly resumeFlowRun: ResumeFlowRun;
+  readonly flowRunWatcher: FlowRunWatcher;
+  readonly leases: LeaseUseCases;
 }
 
 export interface GrpcServer {
@@ -30,7 +45,12 @@ export interface GrpcServer {
   shutdown(graceMs: number): Promise<void>;
 }
 
-const SERVICES: readonly GenService<GenServiceMethods>[] = [FlowService, DeploymentService];
+const SERVICES: readonly GenService<GenServiceMethods>[] = [
+  FlowService,
+  DeploymentService,
+  FlowRunService,
+  ConcurrencyLimitService,
+];
 
 export function createGrpcServer(useCases: UseCases, log: Logger): GrpcServer {
   const server = new grpc.Server();
@@ -48,6 +68,23 @@ export function createGrpcServer(useCases: UseCases, log: Logger): GrpcServer {
     server,
     DeploymentService,
     deploymentServiceHandlers(useCases.deployments),
+    observe,
+    log,
+  );
+  addService(
+    server,
+    FlowRunService,
+    {
+      ...flowRunServiceHandlers(useCases.flowRuns, useCases.flowRunWatcher, useCases.clock),
+      ...resumeFlowRunHandler(useCases.resumeFlowRun),
+    },
+    observe,
+    log,
+  );
+  addService(
+    server,
+    ConcurrencyLimitService,
+    concurrencyLimitServiceHandlers(useCases.leases),
     observe,
     log,
   );

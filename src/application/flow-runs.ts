@@ -1,0 +1,189 @@
+/**
+ * Flow-run use cases. SetFlowRunState is one transaction: lock the run row, build the
+ * proposed state, run the policy through the engine (whose ports write inside the same
+ * transaction), save the run's bookkeeping, commit. Outcomes are values; only a missing run,
+ * bad input or an infrastructure fault throws.
+ */
+import {
+  buildState,
+  type FlowRun,
+  InvalidArgumentError,
+  NotFoundError,
+  type State,
+  type StateInit,
+} from "../domain/index.ts";
+import {
+  type Clock,
+  CoreFlowPolicy,
+  type FlowOrchestrationDeps,
+  flowRunPolicies,
+  type IdGenerator,
+  type OrchestrationResult,
+  orchestrateTransition,
+  type Policy,
+} from "../orchestration/index.ts";
+import type {
+  FlowRunFilter,
+  FlowRunRecord,
+  FlowRunStore,
+  FlowRunTransaction,
+  NewFlowRun,
+} from "./flow-run-store.ts";
+import { decodePageToken, encodePageToken, type Page, type PageRequest } from "./paging.ts";
+
+export type FlowOrchestrationResult = OrchestrationResult<FlowRun, FlowOrchestrationDeps>;
+
+export interface SetFlowRunStateCommand {
+  readonly flowRunId: string;
+  readonly state: StateInit;
+  readonly force: boolean;
+  /** Defaults to CoreFlowPolicy; background services ask for MarkLateRunsPolicy. */
+  readonly policy?: Policy<FlowRun, FlowOrchestrationDeps>;
+  /** Internal callers may fix the new state's id (spec §5.5, CANCELLING timeout). */
+  readonly stateId?: string;
+  readonly signal?: AbortSignal;
+  /** Runs in the same transaction after the orchestration, before commit (ResumeFlowRun stores its input). */
+  readonly beforeCommit?: (
+    tx: FlowRunTransaction,
+    result: FlowOrchestrationResult,
+  ) => Promise<void>;
+}
+
+export class FlowRunUseCases {
+  readonly #store: FlowRunStore;
+  readonly #clock: Clock;
+  readonly #ids: IdGenerator;
+
+  constructor(store: FlowRunStore, clock: Clock, ids: IdGenerator) {
+    this.#store = store;
+    this.#clock = clock;
+    this.#ids = ids;
+  }
+
+  /** Creates the run (idempotent on flow + idempotency key) and applies its initial state by force. */
+  async create(
+    fields: NewFlowRun,
+    initial: StateInit | null,
+  ): Promise<{ record: FlowRunRecord; created: boolean }> {
+    const { runId, created } = await this.#store.transaction(async (tx) => {
+      const inserted = await tx.insertFlowRun(fields);
+      if ("missing" in inserted) {
+        const id = inserted.missing === "flow" ? fields.flowId : (fields.deploymentId ?? "");
+        throw new NotFoundError(inserted.missing, id);
+      }
+      if (inserted.created) {
+        await this.#orchestrate(
+          tx,
+          inserted.run,
+          inserted.state,
+          initial ?? { type: "PENDING" },
+          true,
+        );
+      }
+      return { runId: inserted.run.id, created: inserted.created };
+    });
+    return { record: await this.get(runId), created };
+  }
+
+  async get(flowRunId: string): Promise<FlowRunRecord> {
+    const record = await this.#store.findFlowRun(flowRunId);
+    if (record === null) throw new NotFoundError("flow run", flowRunId);
+    return record;
+  }
+
+  async list(filter: FlowRunFilter, page: PageRequest): Promise<Page<FlowRunRecord>> {
+    const rows = await this.#store.listFlowRuns(
+      filter,
+      page.pageSize + 1,
+      decodePageToken(page.pageToken),
+    );
+    const items = rows.slice(0, page.pageSize);
+    const last = items.at(-1);
+    const more = rows.length > page.pageSize && last !== undefined;
+    return {
+      items,
+      nextPageToken: more ? encodePageToken({ created: last.created, id: last.run.id }) : "",
+    };
+  }
+
+  async delete(flowRunId: string): Promise<void> {
+    if (!(await this.#store.deleteFlowRun(flowRunId)))
+      throw new NotFoundError("flow run", flowRunId);
+  }
+
+  async listStates(flowRunId: string): Promise<State[]> {
+    const states = await this.#store.listStates(flowRunId);
+    if (states === null) throw new NotFoundError("flow run", flowRunId);
+    return states;
+  }
+
+  /** Proposes a state; the outcome (ACCEPT/REJECT/WAIT/ABORT) is in the result. */
+  setState(command: SetFlowRunStateCommand): Promise<FlowOrchestrationResult> {
+    return this.#store.transaction(
+      async (tx) => {
+        const locked = await tx.lockFlowRun(command.flowRunId);
+        if (locked === null) throw new NotFoundError("flow run", command.flowRunId);
+        const result = await this.#orchestrate(
+          tx,
+          locked.run,
+          locked.state,
+          command.state,
+          command.force,
+          command.policy,
+          command.stateId,
+        );
+        await command.beforeCommit?.(tx, result);
+        return result;
+      },
+      { signal: command.signal },
+    );
+  }
+
+  async putInput(flowRunId: string, key: string, value: string): Promise<void> {
+    parseJson("value", value);
+    await this.#store.transaction(async (tx) => {
+      if ((await tx.lockFlowRun(flowRunId)) === null)
+        throw new NotFoundError("flow run", flowRunId);
+      await tx.putInput(flowRunId, key, value);
+    });
+  }
+
+  async getInput(flowRunId: string, key: string): Promise<string> {
+    const value = await this.#store.transaction((tx) => tx.readInput(flowRunId, key));
+    if (value === null) throw new NotFoundError("flow run input", `${flowRunId}/${key}`);
+    return value;
+  }
+
+  /** Runs one orchestration inside `tx` and saves the run's bookkeeping. */
+  async #orchestrate(
+    tx: FlowRunTransaction,
+    run: FlowRun,
+    initialState: State | null,
+    init: StateInit,
+    force: boolean,
+    policy: Policy<FlowRun, FlowOrchestrationDeps> = CoreFlowPolicy,
+    stateId?: string,
+  ): Promise<FlowOrchestrationResult> {
+    const proposedState = buildState(init, stateId ?? this.#ids.newId(), this.#clock.now());
+    const result = await orchestrateTransition({
+      run,
+      initialState,
+      proposedState,
+      policies: flowRunPolicies,
+      policy,
+      force,
+      deps: tx.deps,
+      stateWriter: tx.stateWriter,
+    });
+    await tx.saveFlowRun(run);
+    return result;
+  }
+}
+
+export function parseJson(field: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new InvalidArgumentError(field, "is not valid JSON");
+  }
+}

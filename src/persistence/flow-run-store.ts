@@ -1,0 +1,301 @@
+/**
+ * Flow runs in PostgreSQL. `transaction` is the unit of work of one orchestration: a forked
+ * EntityManager in one database transaction, whose ports (state writer, limits, leases,
+ * outbox) all write through that same transaction.
+ */
+import { LockMode } from "@mikro-orm/core";
+import type { EntityManager, MikroORM } from "@mikro-orm/postgresql";
+import type {
+  FlowRunFilter,
+  FlowRunRecord,
+  FlowRunStore,
+  FlowRunTransaction,
+  NewFlowRun,
+} from "../application/flow-run-store.ts";
+import type { Cursor } from "../application/paging.ts";
+import type { FlowRun, JsonValue, State } from "../domain/index.ts";
+import type {
+  Clock,
+  FlowOrchestrationDeps,
+  IdGenerator,
+  OrchestrationSettings,
+} from "../orchestration/index.ts";
+import {
+  DeploymentEntity,
+  FlowEntity,
+  FlowRunEntity,
+  FlowRunInputEntity,
+  FlowRunStateEntity,
+} from "./entities/index.ts";
+import { translatingErrors } from "./errors.ts";
+import {
+  PgDeploymentReader,
+  PgEventOutbox,
+  PgFlowRunStateTimestamps,
+  PgRelatedResourceReader,
+} from "./orchestration/flow-ports.ts";
+import { FlowRunStateWriter } from "./orchestration/flow-state-writer.ts";
+import { PgGlobalConcurrencyLimits } from "./orchestration/global-limits.ts";
+import { PgLeaseStore } from "./orchestration/lease-store.ts";
+import { applyFlowRun, flowRunFromEntity, stateFromRow } from "./state-mapping.ts";
+
+export interface FlowRunStoreOptions {
+  readonly clock: Clock;
+  readonly ids: IdGenerator;
+  readonly settings: OrchestrationSettings;
+}
+
+export class PgFlowRunStore implements FlowRunStore {
+  readonly #orm: MikroORM;
+  readonly #options: FlowRunStoreOptions;
+
+  constructor(orm: MikroORM, options: FlowRunStoreOptions) {
+    this.#orm = orm;
+    this.#options = options;
+  }
+
+  transaction<T>(
+    work: (tx: FlowRunTransaction) => Promise<T>,
+    options?: { signal?: AbortSignal },
+  ): Promise<T> {
+    return translatingErrors(() =>
+      this.#orm.em.fork().transactional(async (em) => {
+        const result = await work(new PgFlowRunTransaction(em, this.#options));
+        // A caller that gave up (deadline, cancellation) must not see its transition commit.
+        options?.signal?.throwIfAborted();
+        return result;
+      }),
+    );
+  }
+
+  findFlowRun(flowRunId: string): Promise<FlowRunRecord | null> {
+    return translatingErrors(async () => {
+      const em = this.#orm.em.fork();
+      const entity = await em.findOne(FlowRunEntity, { id: flowRunId });
+      return entity === null ? null : record(entity, await currentState(em, entity));
+    });
+  }
+
+  listFlowRuns(
+    filter: FlowRunFilter,
+    limit: number,
+    after: Cursor | undefined,
+  ): Promise<FlowRunRecord[]> {
+    return translatingErrors(async () => {
+      const em = this.#orm.em.fork();
+      const where: Record<string, unknown>[] = [];
+      if (filter.flowId !== null) where.push({ flowId: filter.flowId });
+      if (filter.deploymentId !== null) where.push({ deploymentId: filter.deploymentId });
+      if (filter.stateTypes.length > 0) where.push({ stateType: { $in: [...filter.stateTypes] } });
+      if (filter.tags.length > 0) where.push({ tags: { $contains: [...filter.tags] } });
+      if (after !== undefined) {
+        where.push({
+          $or: [
+            { created: { $gt: after.created } },
+            { created: after.created, id: { $gt: after.id } },
+          ],
+        });
+      }
+      const entities = await em.find(
+        FlowRunEntity,
+        { $and: where },
+        { orderBy: { created: "asc", id: "asc" }, limit },
+      );
+      const stateIds = entities.map((e) => e.stateId).filter((id): id is string => id != null);
+      const states =
+        stateIds.length === 0 ? [] : await em.find(FlowRunStateEntity, { id: { $in: stateIds } });
+      const byId = new Map(states.map((s) => [s.id, stateFromRow(s)]));
+      return entities.map((entity) =>
+        record(entity, entity.stateId == null ? null : (byId.get(entity.stateId) ?? null)),
+      );
+    });
+  }
+
+  deleteFlowRun(flowRunId: string): Promise<boolean> {
+    return translatingErrors(
+      async () => (await this.#orm.em.fork().nativeDelete(FlowRunEntity, { id: flowRunId })) > 0,
+    );
+  }
+
+  listStates(flowRunId: string): Promise<State[] | null> {
+    return translatingErrors(async () => {
+      const em = this.#orm.em.fork();
+      if ((await em.count(FlowRunEntity, { id: flowRunId })) === 0) return null;
+      const rows = await em.find(
+        FlowRunStateEntity,
+        { flowRunId },
+        { orderBy: { timestamp: "asc" } },
+      );
+      return rows.map(stateFromRow);
+    });
+  }
+
+  statesSince(flowRunId: string, afterSeq: number): Promise<{ seq: number; state: State }[]> {
+    return translatingErrors(async () => {
+      const em = this.#orm.em.fork();
+      const rows = await em.execute<(StateRowColumns & { seq: string })[]>(
+        `select e.seq, s.id, s.type, s.name, s."timestamp", s.message, s.state_details, s.data
+         from event e join flow_run_state s on s.id = e.id
+         where e.resource_id = ? and e.seq > ? order by e.seq`,
+        [flowRunId, afterSeq],
+      );
+      return rows.map((row) => ({ seq: Number(row.seq), state: stateFromColumns(row) }));
+    });
+  }
+
+  watchStart(flowRunId: string): Promise<{ state: State | null; seq: number } | null> {
+    return translatingErrors(async () => {
+      // One statement, one snapshot: the state and the sequence number agree.
+      const rows = await this.#orm.em
+        .fork()
+        .execute<(Partial<StateRowColumns> & { seq: string | null; run: string })[]>(
+          `select fr.id as run, (select max(seq) from event where resource_id = fr.id) as seq,
+           s.id, s.type, s.name, s."timestamp", s.message, s.state_details, s.data
+         from flow_run fr left join flow_run_state s on s.id = fr.state_id where fr.id = ?`,
+          [flowRunId],
+        );
+      const row = rows[0];
+      if (row === undefined) return null;
+      const state = row.id == null ? null : stateFromColumns(row as StateRowColumns);
+      return { state, seq: Number(row.seq ?? 0) };
+    });
+  }
+}
+
+interface StateRowColumns {
+  id: string;
+  type: string;
+  name: string;
+  timestamp: Date;
+  message: string | null;
+  state_details: Record<string, unknown>;
+  data: unknown;
+}
+
+function stateFromColumns(row: StateRowColumns): State {
+  return stateFromRow({ ...row, stateDetails: row.state_details });
+}
+
+class PgFlowRunTransaction implements FlowRunTransaction {
+  readonly #em: EntityManager;
+  readonly #entities = new Map<string, FlowRunEntity>();
+  readonly deps: FlowOrchestrationDeps;
+  readonly stateWriter: FlowRunStateWriter;
+
+  constructor(em: EntityManager, options: FlowRunStoreOptions) {
+    this.#em = em;
+    const { clock, ids, settings } = options;
+    this.deps = {
+      clock,
+      ids,
+      settings,
+      flowRunStates: new PgFlowRunStateTimestamps(em),
+      deployments: new PgDeploymentReader(em),
+      globalLimits: new PgGlobalConcurrencyLimits(em, clock),
+      leases: new PgLeaseStore(em, clock, ids),
+      events: new PgEventOutbox(em),
+      relatedResources: new PgRelatedResourceReader(em),
+    };
+    this.stateWriter = new FlowRunStateWriter(em);
+  }
+
+  async lockFlowRun(flowRunId: string) {
+    const entity = await this.#em.findOne(
+      FlowRunEntity,
+      { id: flowRunId },
+      { lockMode: LockMode.PESSIMISTIC_WRITE },
+    );
+    if (entity === null) return null;
+    this.#entities.set(entity.id, entity);
+    return { run: flowRunFromEntity(entity), state: await currentState(this.#em, entity) };
+  }
+
+  async saveFlowRun(run: FlowRun): Promise<void> {
+    const entity = this.#entities.get(run.id);
+    if (entity === undefined)
+      throw new Error(`flow run ${run.id} was not loaded in this transaction`);
+    applyFlowRun(entity, run);
+    await this.#em.flush();
+  }
+
+  async insertFlowRun(fields: NewFlowRun) {
+    if ((await this.#em.count(FlowEntity, { id: fields.flowId })) === 0)
+      return { missing: "flow" as const };
+    if (
+      fields.deploymentId !== null &&
+      (await this.#em.count(DeploymentEntity, { id: fields.deploymentId })) === 0
+    ) {
+      return { missing: "deployment" as const };
+    }
+    const id = this.deps.ids.newId();
+    const now = this.deps.clock.now();
+    // The unique (flow_id, idempotency_key) index decides a race between two creators.
+    const inserted = await this.#em.execute<{ id: string }[]>(
+      `insert into flow_run (id, flow_id, deployment_id, name, parameters, tags, parent_task_run_id,
+         infrastructure_pid, idempotency_key, empirical_policy, run_count, total_run_time, created, updated)
+       values (?, ?, ?, ?, ?::jsonb, ?::text[], ?, ?, ?, ?::jsonb, 0, 0, ?, ?)
+       on conflict (flow_id, idempotency_key) do nothing returning id`,
+      [
+        id,
+        fields.flowId,
+        fields.deploymentId,
+        fields.name,
+        JSON.stringify(fields.parameters),
+        pgTextArray(fields.tags),
+        fields.parentTaskRunId,
+        fields.infrastructurePid,
+        fields.idempotencyKey,
+        JSON.stringify(fields.empiricalPolicy),
+        now,
+        now,
+      ],
+    );
+    const created = inserted.length === 1;
+    const runId = created
+      ? id
+      : (
+          await this.#em.findOneOrFail(FlowRunEntity, {
+            flowId: fields.flowId,
+            idempotencyKey: fields.idempotencyKey,
+          })
+        ).id;
+    const locked = await this.lockFlowRun(runId);
+    if (locked === null) throw new Error(`flow run ${runId} vanished`);
+    return { ...locked, created };
+  }
+
+  async putInput(flowRunId: string, key: string, value: string): Promise<void> {
+    await this.#em.execute(
+      `insert into flow_run_input (id, flow_run_id, key, value, created) values (?, ?, ?, ?, ?)
+       on conflict (flow_run_id, key) do update set value = excluded.value`,
+      [this.deps.ids.newId(), flowRunId, key, value, this.deps.clock.now()],
+      "run",
+    );
+  }
+
+  async readInput(flowRunId: string, key: string): Promise<string | null> {
+    const input = await this.#em.findOne(FlowRunInputEntity, { flowRunId, key });
+    return input?.value ?? null;
+  }
+}
+
+async function currentState(em: EntityManager, entity: FlowRunEntity): Promise<State | null> {
+  if (entity.stateId == null) return null;
+  const row = await em.findOne(FlowRunStateEntity, { id: entity.stateId });
+  return row === null ? null : stateFromRow(row);
+}
+
+function record(entity: FlowRunEntity, state: State | null): FlowRunRecord {
+  return {
+    run: flowRunFromEntity(entity),
+    state,
+    parameters: entity.parameters as Record<string, JsonValue>,
+    created: entity.created,
+    updated: entity.updated,
+  };
+}
+
+/** A PostgreSQL text[] literal: every element quoted and escaped. */
+function pgTextArray(values: readonly string[]): string {
+  return `{${values.map((v) => `"${v.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`).join(",")}}`;
+}

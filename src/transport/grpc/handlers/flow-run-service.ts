@@ -1,0 +1,101 @@
+/** FlowRunService: thin handlers that validate, call the use cases and map the results. */
+import type { FlowRunService } from "../../../../gen/flowgate/v1/flow_run_pb.js";
+import type { FlowRunUseCases } from "../../../application/flow-runs.ts";
+import { pageRequest } from "../../../application/paging.ts";
+import type { FlowRunWatcher } from "../../../application/watch-flow-run.ts";
+import type { JsonValue } from "../../../domain/index.ts";
+import type { Clock } from "../../../orchestration/index.ts";
+import type { HandlersFor } from "../bridge.ts";
+import { flowRunToProto, policyFromProto } from "../mappers/flow-run.ts";
+import { orchestrationResultToProto } from "../mappers/orchestration.ts";
+import { stateInitFromProto, stateToProto, stateTypeFromProto } from "../mappers/states.ts";
+import { requireTags, requireText, requireUuid } from "../validate.ts";
+
+const optionalUuid = (field: string, value: string) =>
+  value === "" ? null : requireUuid(field, value);
+const optionalText = (value: string) => (value === "" ? null : value);
+
+export function flowRunServiceHandlers(
+  flowRuns: FlowRunUseCases,
+  watcher: FlowRunWatcher,
+  clock: Clock,
+): Omit<HandlersFor<typeof FlowRunService>, "resumeFlowRun"> {
+  return {
+    async createFlowRun(request) {
+      const { record, created } = await flowRuns.create(
+        {
+          flowId: requireUuid("flow_id", request.flowId),
+          deploymentId: optionalUuid("deployment_id", request.deploymentId),
+          name: request.name.trim() === "" ? defaultRunName() : requireText("name", request.name),
+          parameters: (request.parameters ?? {}) as Record<string, JsonValue>,
+          tags: requireTags("tags", [...new Set(request.tags)]),
+          parentTaskRunId: optionalUuid("parent_task_run_id", request.parentTaskRunId),
+          infrastructurePid: optionalText(request.infrastructurePid),
+          idempotencyKey: optionalText(request.idempotencyKey),
+          empiricalPolicy: policyFromProto(request.empiricalPolicy),
+        },
+        request.state === undefined ? null : stateInitFromProto("state", request.state),
+      );
+      return { flowRun: flowRunToProto(record, clock.now()), created };
+    },
+    async getFlowRun(request) {
+      const record = await flowRuns.get(requireUuid("flow_run_id", request.flowRunId));
+      return { flowRun: flowRunToProto(record, clock.now()) };
+    },
+    async listFlowRuns(request) {
+      const page = await flowRuns.list(
+        {
+          flowId: optionalUuid("flow_id", request.flowId),
+          deploymentId: optionalUuid("deployment_id", request.deploymentId),
+          stateTypes: request.stateTypes.map((type, i) =>
+            stateTypeFromProto(`state_types[${i}]`, type),
+          ),
+          tags: request.tags,
+        },
+        pageRequest(request.pageSize, request.pageToken),
+      );
+      const now = clock.now();
+      return {
+        flowRuns: page.items.map((record) => flowRunToProto(record, now)),
+        nextPageToken: page.nextPageToken,
+      };
+    },
+    async deleteFlowRun(request) {
+      await flowRuns.delete(requireUuid("flow_run_id", request.flowRunId));
+      return {};
+    },
+    async setFlowRunState(request, call) {
+      const result = await flowRuns.setState({
+        flowRunId: requireUuid("flow_run_id", request.flowRunId),
+        state: stateInitFromProto("state", request.state),
+        force: request.force,
+        signal: call.signal,
+      });
+      return { result: orchestrationResultToProto(result) };
+    },
+    async listFlowRunStates(request) {
+      const states = await flowRuns.listStates(requireUuid("flow_run_id", request.flowRunId));
+      return { states: states.map(stateToProto) };
+    },
+    async watchFlowRun(request, call, send) {
+      const flowRunId = requireUuid("flow_run_id", request.flowRunId);
+      await watcher.watch(flowRunId, call.signal, (state) => send({ state: stateToProto(state) }));
+    },
+    async createFlowRunInput(request) {
+      const flowRunId = requireUuid("flow_run_id", request.flowRunId);
+      const key = requireText("key", request.key);
+      await flowRuns.putInput(flowRunId, key, request.value);
+      return { flowRunInput: { flowRunId, key, value: request.value } };
+    },
+    async getFlowRunInput(request) {
+      const flowRunId = requireUuid("flow_run_id", request.flowRunId);
+      const key = requireText("key", request.key);
+      return { flowRunInput: { flowRunId, key, value: await flowRuns.getInput(flowRunId, key) } };
+    },
+  };
+}
+
+/** Prefect names unnamed runs with two random words; a short random suffix serves the same purpose. */
+function defaultRunName(): string {
+  return `flow-run-${Math.random().toString(36).slice(2, 10)}`;
+}
