@@ -166,7 +166,7 @@ interface StateRowColumns {
   id: string;
   type: string;
   name: string;
-  timestamp: Date;
+  timestamp: Date | string;
   message: string | null;
   state_details: Record<string, unknown>;
   data: unknown;

@@ -15,12 +15,17 @@ import type { FlowRunEntity } from "./entities/index.ts";
 
 const DATE_FIELDS = ["scheduledTime", "cacheExpiration", "pauseTimeout"] as const;
 
+/** Raw queries return timestamps as text (MikroORM's pg type overrides); entities as Dates. */
+export function toDate(value: Date | string): Date {
+  return value instanceof Date ? value : new Date(value);
+}
+
 /** A state row of either run kind. */
 export interface StateRow {
   id: string;
   type: string;
   name: string;
-  timestamp: Date;
+  timestamp: Date | string;
   message?: string | null;
   stateDetails: Record<string, unknown>;
   data?: unknown;
@@ -49,7 +54,7 @@ export function stateFromRow(row: StateRow): State {
     id: row.id,
     type: row.type as StateType,
     name: row.name,
-    timestamp: row.timestamp,
+    timestamp: toDate(row.timestamp),
     message: row.message ?? null,
     stateDetails: detailsFromJson(row.stateDetails),
     data: (row.data ?? null) as JsonValue | null,

@@ -8,6 +8,7 @@ import type { QueryResult } from "@mikro-orm/core";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { GlobalConcurrencyLimit } from "../../domain/index.ts";
 import type { Clock, GlobalConcurrencyLimits } from "../../orchestration/index.ts";
+import { toDate } from "../state-mapping.ts";
 import { inSavepoint } from "./savepoint.ts";
 
 /** Active slots after decay, as of the bound time parameter. */
@@ -22,7 +23,7 @@ interface LimitRow {
   denied_slots: number;
   slot_decay_per_second: number;
   avg_slot_occupancy_seconds: number;
-  updated: Date;
+  updated: Date | string;
 }
 
 export class PgGlobalConcurrencyLimits implements GlobalConcurrencyLimits {
@@ -109,6 +110,6 @@ export function limitFromRow(row: LimitRow): GlobalConcurrencyLimit {
     deniedSlots: Number(row.denied_slots),
     slotDecayPerSecond: Number(row.slot_decay_per_second),
     avgSlotOccupancySeconds: Number(row.avg_slot_occupancy_seconds),
-    updated: row.updated,
+    updated: toDate(row.updated),
   };
 }

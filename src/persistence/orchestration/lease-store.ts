@@ -7,12 +7,13 @@ import type { QueryResult } from "@mikro-orm/core";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { ConcurrencyLease, LeaseHolder, LeaseMetadata } from "../../domain/index.ts";
 import type { Clock, IdGenerator, LeaseHolding, LeaseStore } from "../../orchestration/index.ts";
+import { toDate } from "../state-mapping.ts";
 
 interface LeaseRow {
   id: string;
   resource_ids: string[];
-  expiration: Date;
-  created_at: Date;
+  expiration: Date | string;
+  created_at: Date | string;
   slots: number;
   holder_type: LeaseHolder["type"] | null;
   holder_id: string | null;
@@ -111,8 +112,8 @@ export function leaseFromRow(row: LeaseRow): ConcurrencyLease {
   return {
     id: row.id,
     resourceIds: row.resource_ids,
-    expiration: row.expiration,
-    createdAt: row.created_at,
+    expiration: toDate(row.expiration),
+    createdAt: toDate(row.created_at),
     metadata: {
       slots: Number(row.slots),
       holder:
