@@ -19,6 +19,26 @@ export interface Config {
   readonly logLevel: LogLevel;
   /** How long in-flight calls may run after SIGTERM before they are cancelled. */
   readonly shutdownGraceMs: number;
+  /** The background loops of spec §5.5 and the lease reaper. */
+  readonly backgroundServices: BackgroundServicesConfig;
+}
+
+/** Intervals and thresholds of the background services, in seconds. */
+export interface BackgroundServicesConfig {
+  /** `false` runs no loop on this replica (`FLOWGATE_BACKGROUND_SERVICES`). */
+  readonly enabled: boolean;
+  /** How often late runs are looked for (`FLOWGATE_LATE_RUNS_LOOP_SECONDS`). */
+  readonly lateRunsLoopSeconds: number;
+  /** A Scheduled run this long past its start time is Late (`FLOWGATE_LATE_RUNS_AFTER_SECONDS`). */
+  readonly lateRunsAfterSeconds: number;
+  /** How often expired pauses are failed (`FLOWGATE_PAUSE_EXPIRATION_LOOP_SECONDS`). */
+  readonly pauseExpirationLoopSeconds: number;
+  /** A run CANCELLING this long is Cancelled (`FLOWGATE_CANCELLING_TIMEOUT_SECONDS`). */
+  readonly cancellingTimeoutSeconds: number;
+  /** How often CANCELLING timeouts are checked (`FLOWGATE_CANCELLATION_LOOP_SECONDS`). */
+  readonly cancellationLoopSeconds: number;
+  /** How often expired leases are reaped (`FLOWGATE_LEASE_REAPER_LOOP_SECONDS`). */
+  readonly leaseReaperLoopSeconds: number;
 }
 
 /** A configuration value that cannot be used; the message names the variable. */
@@ -41,6 +61,29 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     dataDir: path.resolve(cwd, nonEmpty(env, "FLOWGATE_DATA_DIR") ?? ".data"),
     logLevel: logLevel(env),
     shutdownGraceMs: integer(env, "FLOWGATE_SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
+    backgroundServices: backgroundServices(env),
+  });
+}
+
+/** Loops may run as often as every 0.1 s and as seldom as once a day. */
+const LOOP_MIN = 0.1;
+const DAY = 86_400;
+
+function backgroundServices(env: Env): BackgroundServicesConfig {
+  return Object.freeze({
+    enabled: boolean(env, "FLOWGATE_BACKGROUND_SERVICES", true),
+    lateRunsLoopSeconds: seconds(env, "FLOWGATE_LATE_RUNS_LOOP_SECONDS", 5, LOOP_MIN, DAY),
+    lateRunsAfterSeconds: seconds(env, "FLOWGATE_LATE_RUNS_AFTER_SECONDS", 15, 0, DAY),
+    pauseExpirationLoopSeconds: seconds(
+      env,
+      "FLOWGATE_PAUSE_EXPIRATION_LOOP_SECONDS",
+      5,
+      LOOP_MIN,
+      DAY,
+    ),
+    cancellingTimeoutSeconds: seconds(env, "FLOWGATE_CANCELLING_TIMEOUT_SECONDS", 300, 0, 30 * DAY),
+    cancellationLoopSeconds: seconds(env, "FLOWGATE_CANCELLATION_LOOP_SECONDS", 20, LOOP_MIN, DAY),
+    leaseReaperLoopSeconds: seconds(env, "FLOWGATE_LEASE_REAPER_LOOP_SECONDS", 5, LOOP_MIN, DAY),
   });
 }
 
@@ -58,6 +101,27 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
     throw new ConfigError(name, `expected a value between ${min} and ${max}, got ${value}`);
   }
   return value;
+}
+
+/** A non-negative decimal number of seconds (`5`, `0.5`) within [min, max]. */
+function seconds(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = nonEmpty(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^\d+(\.\d+)?$/.test(raw))
+    throw new ConfigError(name, `expected a number of seconds, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) {
+    throw new ConfigError(name, `expected a value between ${min} and ${max}, got ${value}`);
+  }
+  return value;
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = nonEmpty(env, name)?.toLowerCase();
+  if (raw === undefined) return fallback;
+  if (raw === "true") return true;
+  if (raw === "false") return false;
+  throw new ConfigError(name, `expected true or false, got "${raw}"`);
 }
 
 function databaseUrl(env: Env): string | undefined {

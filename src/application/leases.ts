@@ -1,31 +1,45 @@
-/** Lease renewal: a running flow keeps its deployment slot by renewing its lease. */
+/**
+ * Lease renewal. A running flow keeps its deployment slot by renewing its lease (the lease
+ * id from its PENDING state's details); a running task keeps its tag slots by renewing with
+ * its task-run id, which moves the expiry of every tag slot it holds.
+ */
 import { InvalidArgumentError, NotFoundError } from "../domain/index.ts";
+import type { Clock } from "../orchestration/index.ts";
 import type { FlowRunStore } from "./flow-run-store.ts";
+import type { TaskRunStore } from "./task-run-store.ts";
 
 /** Longest renewal accepted, one day: a holder that needs more must renew again. */
 export const MAX_LEASE_SECONDS = 86_400;
 
 export class LeaseUseCases {
-  readonly #store: FlowRunStore;
+  readonly #flowRuns: FlowRunStore;
+  readonly #taskRuns: TaskRunStore;
+  readonly #clock: Clock;
 
-  constructor(store: FlowRunStore) {
-    this.#store = store;
+  constructor(flowRuns: FlowRunStore, taskRuns: TaskRunStore, clock: Clock) {
+    this.#flowRuns = flowRuns;
+    this.#taskRuns = taskRuns;
+    this.#clock = clock;
   }
 
-  /** Resolves to the new expiration; NOT_FOUND once the lease was released or reaped. */
-  renew(leaseId: string, durationSeconds: number): Promise<Date> {
+  /** Resolves to the new expiration; NOT_FOUND once the lease (or every tag slot) was released or reaped. */
+  async renew(leaseId: string, durationSeconds: number): Promise<Date> {
     if (!(durationSeconds > 0 && durationSeconds <= MAX_LEASE_SECONDS)) {
       throw new InvalidArgumentError(
         "lease_duration",
         `must be between 0 and ${MAX_LEASE_SECONDS} seconds`,
       );
     }
-    return this.#store.transaction(async ({ deps }) => {
-      if (!(await deps.leases.renewLease(leaseId, durationSeconds)))
-        throw new NotFoundError("lease", leaseId);
-      const lease = await deps.leases.readLease(leaseId);
-      if (lease === null) throw new NotFoundError("lease", leaseId);
-      return lease.expiration;
-    });
+    const deploymentLease = await this.#flowRuns.transaction(async ({ deps }) =>
+      (await deps.leases.renewLease(leaseId, durationSeconds))
+        ? deps.leases.readLease(leaseId)
+        : null,
+    );
+    if (deploymentLease !== null) return deploymentLease.expiration;
+    const renewedSlots = await this.#taskRuns.transaction(({ deps }) =>
+      deps.tagLimits.renewHolders(leaseId, durationSeconds),
+    );
+    if (renewedSlots === 0) throw new NotFoundError("lease", leaseId);
+    return new Date(this.#clock.now().getTime() + durationSeconds * 1000);
   }
 }

@@ -26,6 +26,21 @@ export class RunNotFoundError extends NotFoundError {
 }
 
 /**
+ * A task run's parent flow run is gone when UpdateFlowRunTrackerOnTasks reads it
+ * (→ NOT_FOUND, the transition rolls back), with Prefect's message.
+ */
+export class TaskRunFlowRunNotFoundError extends NotFoundError {
+  readonly taskRunId: string;
+
+  constructor(taskRunId: string, flowRunId: string) {
+    super("Flow run", flowRunId);
+    this.name = "TaskRunFlowRunNotFoundError";
+    this.message = `Unable to read flow run associated with task run: ${taskRunId}, this flow run might have been deleted`;
+    this.taskRunId = taskRunId;
+  }
+}
+
+/**
  * A rule misused the engine, e.g. rejected a run that has no state without giving a new one
  * (→ INTERNAL: it is a bug in the rule, not in the request).
  */

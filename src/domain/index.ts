@@ -16,6 +16,7 @@ export {
   ConcurrencySlotReleaseError,
   OrchestrationError,
   RunNotFoundError,
+  TaskRunFlowRunNotFoundError,
   TransitionAlreadyValidatedError,
 } from "./errors.ts";
 export type {
@@ -29,7 +30,12 @@ export type {
   TaskRun,
   TaskRunPolicy,
 } from "./run.ts";
-export { defaultFlowRunPolicy, defaultTaskRunPolicy } from "./run.ts";
+export {
+  defaultFlowRunPolicy,
+  defaultTaskRunPolicy,
+  MAX_TASK_RETRY_DELAYS,
+  validateTaskRunPolicy,
+} from "./run.ts";
 export {
   AlreadyExistsError,
   ConcurrentUpdateError,

@@ -24,6 +24,7 @@ import type {
   LeaseMetadata,
   State,
   TagConcurrencyLimit,
+  TaskRun,
 } from "../domain/index.ts";
 import type { OrchestrationSettings } from "./settings.ts";
 
@@ -114,12 +115,47 @@ export interface GlobalConcurrencyLimits {
   ): Promise<boolean>;
 }
 
-/** Tag (V1) concurrency limits, whose slots are the ids of the task runs holding them. */
+/**
+ * Tag (V1) concurrency limits. A limit's slots are its holder rows, one per (limit, task
+ * run), so "active slots == live holders" is a database constraint rather than bookkeeping.
+ * A holder row has an expiry (`expires_at`): a task run that crashed while holding a slot
+ * loses it once the reaper deletes the expired row (Prefect holds it for 100 years, §8.1.11).
+ * Every transition that keeps or takes a slot refreshes its expiry (TTL = the
+ * `tagSlotLeaseSeconds` setting), and so does lease renewal by the task run's worker.
+ *
+ * Locking: the task run's row is already locked by the caller. {@link lockByTags} row-locks
+ * the limit rows (`FOR UPDATE`, in tag order) so concurrent acquirers of one limit are
+ * serialized; after it, the holder counts it returned stay true until the transaction ends
+ * (only acquirers insert holders, and they all take the limit lock first). Deleting or
+ * refreshing holder rows needs no limit lock: it can only free slots. Lock order everywhere:
+ * task-run row, lease rows, tag-limit rows, V2 limit rows.
+ */
 export interface TagConcurrencyLimits {
-  /** The limits for `tags`, row-locked, ordered by tag. */
+  /**
+   * The limits whose tag is in `tags` (unknown tags left out), row-locked `FOR UPDATE` in tag
+   * order, each with `activeSlots` = the task-run ids of its holder rows, expired-but-not-
+   * yet-reaped rows included (their slot is still taken). Read the holders in a statement
+   * issued *after* the lock was granted, so holders committed while waiting are seen.
+   */
   lockByTags(tags: readonly string[]): Promise<TagConcurrencyLimit[]>;
-  addHolder(tag: string, taskRunId: string): Promise<void>;
+  /**
+   * Make `taskRunId` a holder of the limit of `tag` with `expires_at = clock.now() +
+   * ttlSeconds`: insert the row, or, if it exists, only move its expiry (an upsert; never a
+   * second row). The caller holds the limit's lock from {@link lockByTags}.
+   */
+  addHolder(tag: string, taskRunId: string, ttlSeconds: number): Promise<void>;
+  /** Delete the holder row of `taskRunId` on the limit of `tag`, if any. Idempotent. */
   removeHolder(tag: string, taskRunId: string): Promise<void>;
+  /**
+   * Delete every holder row of `taskRunId`, on any limit (also limits of tags the run no
+   * longer carries). Resolves how many rows were deleted.
+   */
+  removeHolders(taskRunId: string): Promise<number>;
+  /**
+   * Set `expires_at = clock.now() + ttlSeconds` on every holder row of `taskRunId` (also on
+   * expired rows the reaper has not deleted yet). Resolves how many rows were updated.
+   */
+  renewHolders(taskRunId: string, ttlSeconds: number): Promise<number>;
 }
 
 /** A lease holder found on a limit. */
@@ -179,11 +215,50 @@ export interface CacheEntry {
   readonly taskRunStateId: string;
 }
 
-/** The task-run result cache. */
+/** The task-run result cache (`task_run_state_cache`, spec §1.4). */
 export interface TaskRunStateCache {
-  /** The state of the newest unexpired entry for `cacheKey`, or `null`. */
+  /**
+   * The state (with its data) of the newest entry (`created DESC`) for `cacheKey` whose
+   * `cache_expiration` is null or later than `now`; `null` when there is none, or when the
+   * state row that newest entry points at no longer exists (a miss: no fallback to older
+   * entries). No lock.
+   */
   findCachedState(cacheKey: string, now: Date): Promise<State | null>;
+  /** Insert a cache row in the transition's transaction. */
   insertCacheEntry(entry: CacheEntry): Promise<void>;
+}
+
+/**
+ * Whether a task run already has a state row at an exact timestamp (the unique index
+ * `(task_run_id, timestamp)`; EnsureTaskRunStateTimestampIsUnique, Fix §8.2.5). No lock
+ * needed: the task-run row is locked (Fix §8.2.3), so no other transaction adds states to
+ * this run meanwhile. Must see states written earlier in the same transaction.
+ */
+export interface TaskRunStateTimestamps {
+  hasStateAt(taskRunId: string, timestamp: Date): Promise<boolean>;
+}
+
+/**
+ * Uniform random numbers in [0, 1) for jittered intervals (RetryFailedTasks' retry jitter,
+ * SecureTaskConcurrencySlots' WAIT delay). Production passes `{ random: Math.random }`;
+ * tests pass a fixed sequence, so delays are exact.
+ */
+export interface RandomSource {
+  random(): number;
+}
+
+/** Which background-task queue a deferred task run goes to (EnqueueScheduledTasks). */
+export type ScheduledTaskQueue = "scheduled" | "retry";
+
+/**
+ * Optional hook for EnqueueScheduledTasks (preface "Replace"): there is no in-memory queue;
+ * a deferred task run that commits into SCHEDULED is visible to task workers through its
+ * committed state (WatchTaskRun). An implementation may additionally signal workers, but
+ * only transactionally (e.g. `pg_notify` inside the transaction, delivered on commit), so a
+ * rolled-back transition is never announced.
+ */
+export interface ScheduledTaskNotifier {
+  notifyScheduled(taskRun: TaskRun, queue: ScheduledTaskQueue): Promise<void>;
 }
 
 /** An event describing a committed transition. */
@@ -253,9 +328,16 @@ export interface FlowOrchestrationDeps extends CoreDeps {
 /** What task-run policies use. */
 export interface TaskOrchestrationDeps extends CoreDeps {
   readonly settings: OrchestrationSettings;
+  /** The parent flow run (no lock), for the task rules that look at it. */
   readonly flowRuns: FlowRunReader;
+  readonly taskRunStates: TaskRunStateTimestamps;
   readonly tagLimits: TagConcurrencyLimits;
+  /** V2 limits: tag limits are the ones named `tag:<tag>`. */
   readonly globalLimits: GlobalConcurrencyLimits;
+  /** Leases of V2 tag slots, held by `{type: "task_run", id}`. */
   readonly leases: LeaseStore;
   readonly cache: TaskRunStateCache;
+  readonly random: RandomSource;
+  /** Absent: EnqueueScheduledTasks signals nothing beyond the committed state. */
+  readonly scheduledTasks?: ScheduledTaskNotifier | undefined;
 }

@@ -3,7 +3,7 @@
  *
  * The engine never reads the environment: the composition root builds this object from its
  * config (overriding what it must) and every rule reads the same values. Defaults are
- * Prefect's.
+ * Prefect's, except for flowgate's own `tagSlotLeaseSeconds`.
  */
 
 /** The engine's settings; see {@link defaultOrchestrationSettings} for the defaults. */
@@ -19,13 +19,19 @@ export interface OrchestrationSettings {
   readonly tagConcurrencySlotWaitSeconds: number;
   /** `server.concurrency.maximum_concurrency_slot_wait_seconds`: denied-slot decay only. */
   readonly maximumConcurrencySlotWaitSeconds: number;
+  /**
+   * flowgate's own (Prefect leases tag slots for 100 years): how long a task run's tag slot
+   * (V1 holder row or V2 `tag:` lease) lives without a state change or a renewal before the
+   * reaper may free it. Long tasks keep their slots by renewing (RenewConcurrencyLease).
+   */
+  readonly tagSlotLeaseSeconds: number;
   /** `server.tasks.max_cache_key_length`: CacheInsertion. */
   readonly maxCacheKeyLength: number;
   /** `TRUNCATE_STATE_MESSAGES_AT`: state messages in event payloads are cut beyond this. */
   readonly truncateStateMessagesAt: number;
 }
 
-/** Prefect's defaults (spec §1.9). */
+/** Prefect's defaults (spec §1.9); `tagSlotLeaseSeconds` 300, like a deployment lease. */
 export function defaultOrchestrationSettings(
   overrides: Partial<OrchestrationSettings> = {},
 ): OrchestrationSettings {
@@ -33,6 +39,7 @@ export function defaultOrchestrationSettings(
     deploymentConcurrencySlotWaitSeconds: 30,
     initialDeploymentLeaseDurationSeconds: 300,
     tagConcurrencySlotWaitSeconds: 10,
+    tagSlotLeaseSeconds: 300,
     maximumConcurrencySlotWaitSeconds: 30,
     maxCacheKeyLength: 2000,
     truncateStateMessagesAt: 100_000,

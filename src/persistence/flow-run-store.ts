@@ -3,7 +3,6 @@
  * EntityManager in one database transaction, whose ports (state writer, limits, leases,
  * outbox) all write through that same transaction.
  */
-import { LockMode } from "@mikro-orm/core";
 import type { EntityManager, MikroORM } from "@mikro-orm/postgresql";
 import type {
   FlowRunFilter,
@@ -29,6 +28,7 @@ import {
 } from "./entities/index.ts";
 import { translatingErrors } from "./errors.ts";
 import {
+  type KnownFlow,
   PgDeploymentReader,
   PgEventOutbox,
   PgFlowRunStateTimestamps,
@@ -37,7 +37,8 @@ import {
 import { FlowRunStateWriter } from "./orchestration/flow-state-writer.ts";
 import { PgGlobalConcurrencyLimits } from "./orchestration/global-limits.ts";
 import { PgLeaseStore } from "./orchestration/lease-store.ts";
-import { applyFlowRun, flowRunFromEntity, stateFromRow } from "./state-mapping.ts";
+import { pgTextArray } from "./sql.ts";
+import { applyFlowRun, flowRunFromEntity, stateFromRow, toDate } from "./state-mapping.ts";
 
 export interface FlowRunStoreOptions {
   readonly clock: Clock;
@@ -162,6 +163,13 @@ export class PgFlowRunStore implements FlowRunStore {
   }
 }
 
+/** What the lock reads besides the run: its current state, newest timestamp and flow. */
+type ContextRow = Partial<StateRowColumns> & {
+  latest: Date | string | null;
+  flow_name: string | null;
+  flow_tags: string[] | null;
+};
+
 interface StateRowColumns {
   id: string;
   type: string;
@@ -179,6 +187,8 @@ function stateFromColumns(row: StateRowColumns): State {
 class PgFlowRunTransaction implements FlowRunTransaction {
   readonly #em: EntityManager;
   readonly #entities = new Map<string, FlowRunEntity>();
+  readonly #latestStates = new Map<string, Date>();
+  readonly #flows = new Map<string, KnownFlow>();
   readonly deps: FlowOrchestrationDeps;
   readonly stateWriter: FlowRunStateWriter;
 
@@ -189,25 +199,53 @@ class PgFlowRunTransaction implements FlowRunTransaction {
       clock,
       ids,
       settings,
-      flowRunStates: new PgFlowRunStateTimestamps(em),
+      flowRunStates: new PgFlowRunStateTimestamps(em, this.#latestStates),
       deployments: new PgDeploymentReader(em),
       globalLimits: new PgGlobalConcurrencyLimits(em, clock),
       leases: new PgLeaseStore(em, clock, ids),
       events: new PgEventOutbox(em),
-      relatedResources: new PgRelatedResourceReader(em),
+      relatedResources: new PgRelatedResourceReader(em, this.#flows),
     };
-    this.stateWriter = new FlowRunStateWriter(em);
+    this.stateWriter = new FlowRunStateWriter(em, (runId, timestamp) => {
+      const latest = this.#latestStates.get(runId);
+      if (latest === undefined || timestamp > latest) this.#latestStates.set(runId, timestamp);
+    });
   }
 
+  /**
+   * Two round trips: the run row locked, then — in a statement issued after the lock was
+   * granted, so it sees what the previous holder committed — its current state, the newest
+   * state timestamp (EnsureFlowRunStateTimestampIsUnique) and its flow (the event's related
+   * resources). One joined `FOR UPDATE` would read the state from before the wait.
+   */
   async lockFlowRun(flowRunId: string) {
-    const entity = await this.#em.findOne(
-      FlowRunEntity,
-      { id: flowRunId },
-      { lockMode: LockMode.PESSIMISTIC_WRITE },
+    const [columns] = await this.#em.execute<Record<string, unknown>[]>(
+      `select * from flow_run where id = ? for update`,
+      [flowRunId],
     );
-    if (entity === null) return null;
+    if (columns === undefined) return null;
+    // Registered with the unit of work, so the final flush writes what orchestration changed.
+    const entity = this.#em.map(FlowRunEntity, columns);
     this.#entities.set(entity.id, entity);
-    return { run: flowRunFromEntity(entity), state: await currentState(this.#em, entity) };
+    const [row] = await this.#em.execute<ContextRow[]>(
+      `select s.id, s.type, s.name, s."timestamp", s.message, s.state_details, s.data,
+         (select max("timestamp") from flow_run_state where flow_run_id = ?) as latest,
+         f.name as flow_name, f.tags as flow_tags
+       from (select 1) one
+       left join flow_run_state s on s.id = ?
+       left join flow f on f.id = ?`,
+      [entity.id, entity.stateId ?? null, entity.flowId],
+    );
+    if (row?.latest != null) this.#latestStates.set(entity.id, toDate(row.latest));
+    if (row?.flow_name != null) {
+      this.#flows.set(entity.flowId, {
+        id: entity.flowId,
+        name: row.flow_name,
+        tags: row.flow_tags ?? [],
+      });
+    }
+    const state = row?.id == null ? null : stateFromColumns(row as StateRowColumns);
+    return { run: flowRunFromEntity(entity), state };
   }
 
   async saveFlowRun(run: FlowRun): Promise<void> {
@@ -293,9 +331,4 @@ function record(entity: FlowRunEntity, state: State | null): FlowRunRecord {
     created: entity.created,
     updated: entity.updated,
   };
-}
-
-/** A PostgreSQL text[] literal: every element quoted and escaped. */
-function pgTextArray(values: readonly string[]): string {
-  return `{${values.map((v) => `"${v.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`).join(",")}}`;
 }

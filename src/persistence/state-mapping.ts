@@ -1,17 +1,20 @@
 /**
- * Rows ↔ domain for states and flow runs. State details are JSONB; their three time fields
+ * Rows ↔ domain for states, flow runs and task runs. State details are JSONB; their three time fields
  * are stored as ISO strings and revived as Dates on the way back.
  */
 import type {
   FlowRun,
   FlowRunPolicy,
   JsonValue,
+  RunBookkeeping,
   State,
   StateDetails,
   StateType,
+  TaskRun,
+  TaskRunPolicy,
 } from "../domain/index.ts";
-import { defaultFlowRunPolicy } from "../domain/index.ts";
-import type { FlowRunEntity } from "./entities/index.ts";
+import { defaultFlowRunPolicy, defaultTaskRunPolicy } from "../domain/index.ts";
+import type { FlowRunEntity, TaskRunEntity } from "./entities/index.ts";
 
 const DATE_FIELDS = ["scheduledTime", "cacheExpiration", "pauseTimeout"] as const;
 
@@ -89,6 +92,64 @@ export function flowRunFromEntity(entity: FlowRunEntity): FlowRun {
       ...defaultFlowRunPolicy(),
       ...(entity.empiricalPolicy as Partial<FlowRunPolicy>),
     },
+    ...bookkeepingFromEntity(entity),
+  };
+}
+
+/** Copies what orchestration may change on the run back onto its entity. */
+export function applyFlowRun(entity: FlowRunEntity, run: FlowRun): void {
+  entity.name = run.name;
+  entity.deploymentId = run.deploymentId;
+  entity.infrastructurePid = run.infrastructurePid;
+  entity.empiricalPolicy = { ...run.empiricalPolicy };
+  applyBookkeeping(entity, run);
+}
+
+export function taskRunFromEntity(entity: TaskRunEntity): TaskRun {
+  return {
+    id: entity.id,
+    flowRunId: entity.flowRunId ?? null,
+    name: entity.name,
+    taskKey: entity.taskKey,
+    dynamicKey: entity.dynamicKey,
+    flowRunRunCount: Number(entity.flowRunRunCount),
+    cacheKey: entity.cacheKey ?? null,
+    cacheExpiration: entity.cacheExpiration ?? null,
+    empiricalPolicy: {
+      ...defaultTaskRunPolicy(),
+      ...(entity.empiricalPolicy as Partial<TaskRunPolicy>),
+    },
+    ...bookkeepingFromEntity(entity),
+  };
+}
+
+/** Copies what orchestration may change on the task run back onto its entity. */
+export function applyTaskRun(entity: TaskRunEntity, run: TaskRun): void {
+  entity.name = run.name;
+  entity.flowRunRunCount = run.flowRunRunCount;
+  entity.cacheKey = run.cacheKey;
+  entity.cacheExpiration = run.cacheExpiration;
+  entity.empiricalPolicy = { ...run.empiricalPolicy };
+  applyBookkeeping(entity, run);
+}
+
+type BookkeepingColumns = Pick<
+  FlowRunEntity,
+  | "stateId"
+  | "stateType"
+  | "stateName"
+  | "stateTimestamp"
+  | "runCount"
+  | "expectedStartTime"
+  | "nextScheduledStartTime"
+  | "startTime"
+  | "endTime"
+  | "totalRunTime"
+  | "tags"
+>;
+
+function bookkeepingFromEntity(entity: BookkeepingColumns): Omit<RunBookkeeping, "id"> {
+  return {
     stateId: entity.stateId ?? null,
     stateType: (entity.stateType ?? null) as StateType | null,
     stateName: entity.stateName ?? null,
@@ -103,12 +164,7 @@ export function flowRunFromEntity(entity: FlowRunEntity): FlowRun {
   };
 }
 
-/** Copies what orchestration may change on the run back onto its entity. */
-export function applyFlowRun(entity: FlowRunEntity, run: FlowRun): void {
-  entity.name = run.name;
-  entity.deploymentId = run.deploymentId;
-  entity.infrastructurePid = run.infrastructurePid;
-  entity.empiricalPolicy = { ...run.empiricalPolicy };
+function applyBookkeeping(entity: BookkeepingColumns, run: RunBookkeeping): void {
   entity.stateId = run.stateId;
   entity.stateType = run.stateType;
   entity.stateName = run.stateName;

@@ -16,6 +16,8 @@ export declare const file_flowgate_v1_concurrency_limit: GenFile;
  */
 export declare type RenewConcurrencyLeaseRequest = Message<"flowgate.v1.RenewConcurrencyLeaseRequest"> & {
   /**
+   * A deployment lease id, or a task run id for the tag slots that task run holds.
+   *
    * @generated from field: string lease_id = 1;
    */
   leaseId: string;
@@ -49,14 +51,235 @@ export declare type RenewConcurrencyLeaseResponse = Message<"flowgate.v1.RenewCo
 export declare const RenewConcurrencyLeaseResponseSchema: GenMessage<RenewConcurrencyLeaseResponse>;
 
 /**
- * Concurrency limits and the leases that hold their slots.
+ * @generated from message flowgate.v1.ConcurrencyLimit
+ */
+export declare type ConcurrencyLimit = Message<"flowgate.v1.ConcurrencyLimit"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string tag = 2;
+   */
+  tag: string;
+
+  /**
+   * @generated from field: int32 concurrency_limit = 3;
+   */
+  concurrencyLimit: number;
+
+  /**
+   * The ids of the task runs holding a slot.
+   *
+   * @generated from field: repeated string active_slots = 4;
+   */
+  activeSlots: string[];
+
+  /**
+   * @generated from field: google.protobuf.Timestamp created = 5;
+   */
+  created?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp updated = 6;
+   */
+  updated?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message flowgate.v1.ConcurrencyLimit.
+ * Use `create(ConcurrencyLimitSchema)` to create a new message.
+ */
+export declare const ConcurrencyLimitSchema: GenMessage<ConcurrencyLimit>;
+
+/**
+ * @generated from message flowgate.v1.CreateConcurrencyLimitRequest
+ */
+export declare type CreateConcurrencyLimitRequest = Message<"flowgate.v1.CreateConcurrencyLimitRequest"> & {
+  /**
+   * @generated from field: string tag = 1;
+   */
+  tag: string;
+
+  /**
+   * @generated from field: int32 concurrency_limit = 2;
+   */
+  concurrencyLimit: number;
+};
+
+/**
+ * Describes the message flowgate.v1.CreateConcurrencyLimitRequest.
+ * Use `create(CreateConcurrencyLimitRequestSchema)` to create a new message.
+ */
+export declare const CreateConcurrencyLimitRequestSchema: GenMessage<CreateConcurrencyLimitRequest>;
+
+/**
+ * @generated from message flowgate.v1.CreateConcurrencyLimitResponse
+ */
+export declare type CreateConcurrencyLimitResponse = Message<"flowgate.v1.CreateConcurrencyLimitResponse"> & {
+  /**
+   * @generated from field: flowgate.v1.ConcurrencyLimit concurrency_limit = 1;
+   */
+  concurrencyLimit?: ConcurrencyLimit | undefined;
+};
+
+/**
+ * Describes the message flowgate.v1.CreateConcurrencyLimitResponse.
+ * Use `create(CreateConcurrencyLimitResponseSchema)` to create a new message.
+ */
+export declare const CreateConcurrencyLimitResponseSchema: GenMessage<CreateConcurrencyLimitResponse>;
+
+/**
+ * @generated from message flowgate.v1.GetConcurrencyLimitRequest
+ */
+export declare type GetConcurrencyLimitRequest = Message<"flowgate.v1.GetConcurrencyLimitRequest"> & {
+  /**
+   * @generated from field: string tag = 1;
+   */
+  tag: string;
+};
+
+/**
+ * Describes the message flowgate.v1.GetConcurrencyLimitRequest.
+ * Use `create(GetConcurrencyLimitRequestSchema)` to create a new message.
+ */
+export declare const GetConcurrencyLimitRequestSchema: GenMessage<GetConcurrencyLimitRequest>;
+
+/**
+ * @generated from message flowgate.v1.GetConcurrencyLimitResponse
+ */
+export declare type GetConcurrencyLimitResponse = Message<"flowgate.v1.GetConcurrencyLimitResponse"> & {
+  /**
+   * @generated from field: flowgate.v1.ConcurrencyLimit concurrency_limit = 1;
+   */
+  concurrencyLimit?: ConcurrencyLimit | undefined;
+};
+
+/**
+ * Describes the message flowgate.v1.GetConcurrencyLimitResponse.
+ * Use `create(GetConcurrencyLimitResponseSchema)` to create a new message.
+ */
+export declare const GetConcurrencyLimitResponseSchema: GenMessage<GetConcurrencyLimitResponse>;
+
+/**
+ * @generated from message flowgate.v1.ListConcurrencyLimitsRequest
+ */
+export declare type ListConcurrencyLimitsRequest = Message<"flowgate.v1.ListConcurrencyLimitsRequest"> & {
+  /**
+   * @generated from field: int32 page_size = 1;
+   */
+  pageSize: number;
+
+  /**
+   * @generated from field: string page_token = 2;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message flowgate.v1.ListConcurrencyLimitsRequest.
+ * Use `create(ListConcurrencyLimitsRequestSchema)` to create a new message.
+ */
+export declare const ListConcurrencyLimitsRequestSchema: GenMessage<ListConcurrencyLimitsRequest>;
+
+/**
+ * @generated from message flowgate.v1.ListConcurrencyLimitsResponse
+ */
+export declare type ListConcurrencyLimitsResponse = Message<"flowgate.v1.ListConcurrencyLimitsResponse"> & {
+  /**
+   * @generated from field: repeated flowgate.v1.ConcurrencyLimit concurrency_limits = 1;
+   */
+  concurrencyLimits: ConcurrencyLimit[];
+
+  /**
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message flowgate.v1.ListConcurrencyLimitsResponse.
+ * Use `create(ListConcurrencyLimitsResponseSchema)` to create a new message.
+ */
+export declare const ListConcurrencyLimitsResponseSchema: GenMessage<ListConcurrencyLimitsResponse>;
+
+/**
+ * @generated from message flowgate.v1.DeleteConcurrencyLimitRequest
+ */
+export declare type DeleteConcurrencyLimitRequest = Message<"flowgate.v1.DeleteConcurrencyLimitRequest"> & {
+  /**
+   * @generated from field: string tag = 1;
+   */
+  tag: string;
+};
+
+/**
+ * Describes the message flowgate.v1.DeleteConcurrencyLimitRequest.
+ * Use `create(DeleteConcurrencyLimitRequestSchema)` to create a new message.
+ */
+export declare const DeleteConcurrencyLimitRequestSchema: GenMessage<DeleteConcurrencyLimitRequest>;
+
+/**
+ * @generated from message flowgate.v1.DeleteConcurrencyLimitResponse
+ */
+export declare type DeleteConcurrencyLimitResponse = Message<"flowgate.v1.DeleteConcurrencyLimitResponse"> & {
+};
+
+/**
+ * Describes the message flowgate.v1.DeleteConcurrencyLimitResponse.
+ * Use `create(DeleteConcurrencyLimitResponseSchema)` to create a new message.
+ */
+export declare const DeleteConcurrencyLimitResponseSchema: GenMessage<DeleteConcurrencyLimitResponse>;
+
+/**
+ * @generated from message flowgate.v1.ResetConcurrencyLimitRequest
+ */
+export declare type ResetConcurrencyLimitRequest = Message<"flowgate.v1.ResetConcurrencyLimitRequest"> & {
+  /**
+   * @generated from field: string tag = 1;
+   */
+  tag: string;
+
+  /**
+   * Task run ids to hold the slots afterwards; empty frees every slot.
+   *
+   * @generated from field: repeated string slot_override = 2;
+   */
+  slotOverride: string[];
+};
+
+/**
+ * Describes the message flowgate.v1.ResetConcurrencyLimitRequest.
+ * Use `create(ResetConcurrencyLimitRequestSchema)` to create a new message.
+ */
+export declare const ResetConcurrencyLimitRequestSchema: GenMessage<ResetConcurrencyLimitRequest>;
+
+/**
+ * @generated from message flowgate.v1.ResetConcurrencyLimitResponse
+ */
+export declare type ResetConcurrencyLimitResponse = Message<"flowgate.v1.ResetConcurrencyLimitResponse"> & {
+  /**
+   * @generated from field: flowgate.v1.ConcurrencyLimit concurrency_limit = 1;
+   */
+  concurrencyLimit?: ConcurrencyLimit | undefined;
+};
+
+/**
+ * Describes the message flowgate.v1.ResetConcurrencyLimitResponse.
+ * Use `create(ResetConcurrencyLimitResponseSchema)` to create a new message.
+ */
+export declare const ResetConcurrencyLimitResponseSchema: GenMessage<ResetConcurrencyLimitResponse>;
+
+/**
+ * Concurrency limits: tag limits on task runs, and the leases that hold deployment slots.
  *
  * @generated from service flowgate.v1.ConcurrencyLimitService
  */
 export declare const ConcurrencyLimitService: GenService<{
   /**
-   * Extends a lease (a running flow keeps its deployment slot). NOT_FOUND once the lease
-   * expired and was reaped.
+   * Extends a lease (a running flow keeps its deployment slot; a task run its tag slots).
+   * NOT_FOUND once the lease expired and was reaped.
    *
    * @generated from rpc flowgate.v1.ConcurrencyLimitService.RenewConcurrencyLease
    */
@@ -64,6 +287,50 @@ export declare const ConcurrencyLimitService: GenService<{
     methodKind: "unary";
     input: typeof RenewConcurrencyLeaseRequestSchema;
     output: typeof RenewConcurrencyLeaseResponseSchema;
+  },
+  /**
+   * Creates the limit of a tag, or changes the limit of an existing one (upsert on tag).
+   *
+   * @generated from rpc flowgate.v1.ConcurrencyLimitService.CreateConcurrencyLimit
+   */
+  createConcurrencyLimit: {
+    methodKind: "unary";
+    input: typeof CreateConcurrencyLimitRequestSchema;
+    output: typeof CreateConcurrencyLimitResponseSchema;
+  },
+  /**
+   * @generated from rpc flowgate.v1.ConcurrencyLimitService.GetConcurrencyLimit
+   */
+  getConcurrencyLimit: {
+    methodKind: "unary";
+    input: typeof GetConcurrencyLimitRequestSchema;
+    output: typeof GetConcurrencyLimitResponseSchema;
+  },
+  /**
+   * @generated from rpc flowgate.v1.ConcurrencyLimitService.ListConcurrencyLimits
+   */
+  listConcurrencyLimits: {
+    methodKind: "unary";
+    input: typeof ListConcurrencyLimitsRequestSchema;
+    output: typeof ListConcurrencyLimitsResponseSchema;
+  },
+  /**
+   * @generated from rpc flowgate.v1.ConcurrencyLimitService.DeleteConcurrencyLimit
+   */
+  deleteConcurrencyLimit: {
+    methodKind: "unary";
+    input: typeof DeleteConcurrencyLimitRequestSchema;
+    output: typeof DeleteConcurrencyLimitResponseSchema;
+  },
+  /**
+   * Frees every slot of a tag, or replaces the holders with slot_override.
+   *
+   * @generated from rpc flowgate.v1.ConcurrencyLimitService.ResetConcurrencyLimit
+   */
+  resetConcurrencyLimit: {
+    methodKind: "unary";
+    input: typeof ResetConcurrencyLimitRequestSchema;
+    output: typeof ResetConcurrencyLimitResponseSchema;
   },
 }>;
 

@@ -9,7 +9,7 @@ import { file_google_protobuf_duration, file_google_protobuf_timestamp } from "@
  * Describes the file flowgate/v1/concurrency_limit.proto.
  */
 export const file_flowgate_v1_concurrency_limit = /*@__PURE__*/
-  fileDesc("CiNmbG93Z2F0ZS92MS9jb25jdXJyZW5jeV9saW1pdC5wcm90bxILZmxvd2dhdGUudjEiYwocUmVuZXdDb25jdXJyZW5jeUxlYXNlUmVxdWVzdBIQCghsZWFzZV9pZBgBIAEoCRIxCg5sZWFzZV9kdXJhdGlvbhgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiJPCh1SZW5ld0NvbmN1cnJlbmN5TGVhc2VSZXNwb25zZRIuCgpleHBpcmF0aW9uGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcDKJAQoXQ29uY3VycmVuY3lMaW1pdFNlcnZpY2USbgoVUmVuZXdDb25jdXJyZW5jeUxlYXNlEikuZmxvd2dhdGUudjEuUmVuZXdDb25jdXJyZW5jeUxlYXNlUmVxdWVzdBoqLmZsb3dnYXRlLnYxLlJlbmV3Q29uY3VycmVuY3lMZWFzZVJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("CiNmbG93Z2F0ZS92MS9jb25jdXJyZW5jeV9saW1pdC5wcm90bxILZmxvd2dhdGUudjEiYwocUmVuZXdDb25jdXJyZW5jeUxlYXNlUmVxdWVzdBIQCghsZWFzZV9pZBgBIAEoCRIxCg5sZWFzZV9kdXJhdGlvbhgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiJPCh1SZW5ld0NvbmN1cnJlbmN5TGVhc2VSZXNwb25zZRIuCgpleHBpcmF0aW9uGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCK2AQoQQ29uY3VycmVuY3lMaW1pdBIKCgJpZBgBIAEoCRILCgN0YWcYAiABKAkSGQoRY29uY3VycmVuY3lfbGltaXQYAyABKAUSFAoMYWN0aXZlX3Nsb3RzGAQgAygJEisKB2NyZWF0ZWQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEisKB3VwZGF0ZWQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIkcKHUNyZWF0ZUNvbmN1cnJlbmN5TGltaXRSZXF1ZXN0EgsKA3RhZxgBIAEoCRIZChFjb25jdXJyZW5jeV9saW1pdBgCIAEoBSJaCh5DcmVhdGVDb25jdXJyZW5jeUxpbWl0UmVzcG9uc2USOAoRY29uY3VycmVuY3lfbGltaXQYASABKAsyHS5mbG93Z2F0ZS52MS5Db25jdXJyZW5jeUxpbWl0IikKGkdldENvbmN1cnJlbmN5TGltaXRSZXF1ZXN0EgsKA3RhZxgBIAEoCSJXChtHZXRDb25jdXJyZW5jeUxpbWl0UmVzcG9uc2USOAoRY29uY3VycmVuY3lfbGltaXQYASABKAsyHS5mbG93Z2F0ZS52MS5Db25jdXJyZW5jeUxpbWl0IkUKHExpc3RDb25jdXJyZW5jeUxpbWl0c1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkicwodTGlzdENvbmN1cnJlbmN5TGltaXRzUmVzcG9uc2USOQoSY29uY3VycmVuY3lfbGltaXRzGAEgAygLMh0uZmxvd2dhdGUudjEuQ29uY3VycmVuY3lMaW1pdBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiLAodRGVsZXRlQ29uY3VycmVuY3lMaW1pdFJlcXVlc3QSCwoDdGFnGAEgASgJIiAKHkRlbGV0ZUNvbmN1cnJlbmN5TGltaXRSZXNwb25zZSJCChxSZXNldENvbmN1cnJlbmN5TGltaXRSZXF1ZXN0EgsKA3RhZxgBIAEoCRIVCg1zbG90X292ZXJyaWRlGAIgAygJIlkKHVJlc2V0Q29uY3VycmVuY3lMaW1pdFJlc3BvbnNlEjgKEWNvbmN1cnJlbmN5X2xpbWl0GAEgASgLMh0uZmxvd2dhdGUudjEuQ29uY3VycmVuY3lMaW1pdDK5BQoXQ29uY3VycmVuY3lMaW1pdFNlcnZpY2USbgoVUmVuZXdDb25jdXJyZW5jeUxlYXNlEikuZmxvd2dhdGUudjEuUmVuZXdDb25jdXJyZW5jeUxlYXNlUmVxdWVzdBoqLmZsb3dnYXRlLnYxLlJlbmV3Q29uY3VycmVuY3lMZWFzZVJlc3BvbnNlEnEKFkNyZWF0ZUNvbmN1cnJlbmN5TGltaXQSKi5mbG93Z2F0ZS52MS5DcmVhdGVDb25jdXJyZW5jeUxpbWl0UmVxdWVzdBorLmZsb3dnYXRlLnYxLkNyZWF0ZUNvbmN1cnJlbmN5TGltaXRSZXNwb25zZRJoChNHZXRDb25jdXJyZW5jeUxpbWl0EicuZmxvd2dhdGUudjEuR2V0Q29uY3VycmVuY3lMaW1pdFJlcXVlc3QaKC5mbG93Z2F0ZS52MS5HZXRDb25jdXJyZW5jeUxpbWl0UmVzcG9uc2USbgoVTGlzdENvbmN1cnJlbmN5TGltaXRzEikuZmxvd2dhdGUudjEuTGlzdENvbmN1cnJlbmN5TGltaXRzUmVxdWVzdBoqLmZsb3dnYXRlLnYxLkxpc3RDb25jdXJyZW5jeUxpbWl0c1Jlc3BvbnNlEnEKFkRlbGV0ZUNvbmN1cnJlbmN5TGltaXQSKi5mbG93Z2F0ZS52MS5EZWxldGVDb25jdXJyZW5jeUxpbWl0UmVxdWVzdBorLmZsb3dnYXRlLnYxLkRlbGV0ZUNvbmN1cnJlbmN5TGltaXRSZXNwb25zZRJuChVSZXNldENvbmN1cnJlbmN5TGltaXQSKS5mbG93Z2F0ZS52MS5SZXNldENvbmN1cnJlbmN5TGltaXRSZXF1ZXN0GiouZmxvd2dhdGUudjEuUmVzZXRDb25jdXJyZW5jeUxpbWl0UmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * Describes the message flowgate.v1.RenewConcurrencyLeaseRequest.
@@ -26,7 +26,84 @@ export const RenewConcurrencyLeaseResponseSchema = /*@__PURE__*/
   messageDesc(file_flowgate_v1_concurrency_limit, 1);
 
 /**
- * Concurrency limits and the leases that hold their slots.
+ * Describes the message flowgate.v1.ConcurrencyLimit.
+ * Use `create(ConcurrencyLimitSchema)` to create a new message.
+ */
+export const ConcurrencyLimitSchema = /*@__PURE__*/
+  messageDesc(file_flowgate_v1_concurrency_limit, 2);
+
+/**
+ * Describes the message flowgate.v1.CreateConcurrencyLimitRequest.
+ * Use `create(CreateConcurrencyLimitRequestSchema)` to create a new message.
+ */
+export const CreateConcurrencyLimitRequestSchema = /*@__PURE__*/
+  messageDesc(file_flowgate_v1_concurrency_limit, 3);
+
+/**
+ * Describes the message flowgate.v1.CreateConcurrencyLimitResponse.
+ * Use `create(CreateConcurrencyLimitResponseSchema)` to create a new message.
+ */
+export const CreateConcurrencyLimitResponseSchema = /*@__PURE__*/
+  messageDesc(file_flowgate_v1_concurrency_limit, 4);
+
+/**
+ * Describes the message flowgate.v1.GetConcurrencyLimitRequest.
+ * Use `create(GetConcurrencyLimitRequestSchema)` to create a new message.
+ */
+export const GetConcurrencyLimitRequestSchema = /*@__PURE__*/
+  messageDesc(file_flowgate_v1_concurrency_limit, 5);
+
+/**
+ * Describes the message flowgate.v1.GetConcurrencyLimitResponse.
+ * Use `create(GetConcurrencyLimitResponseSchema)` to create a new message.
+ */
+export const GetConcurrencyLimitResponseSchema = /*@__PURE__*/
+  messageDesc(file_flowgate_v1_concurrency_limit, 6);
+
+/**
+ * Describes the message flowgate.v1.ListConcurrencyLimitsRequest.
+ * Use `create(ListConcurrencyLimitsRequestSchema)` to create a new message.
+ */
+export const ListConcurrencyLimitsRequestSchema = /*@__PURE__*/
+  messageDesc(file_flowgate_v1_concurrency_limit, 7);
+
+/**
+ * Describes the message flowgate.v1.ListConcurrencyLimitsResponse.
+ * Use `create(ListConcurrencyLimitsResponseSchema)` to create a new message.
+ */
+export const ListConcurrencyLimitsResponseSchema = /*@__PURE__*/
+  messageDesc(file_flowgate_v1_concurrency_limit, 8);
+
+/**
+ * Describes the message flowgate.v1.DeleteConcurrencyLimitRequest.
+ * Use `create(DeleteConcurrencyLimitRequestSchema)` to create a new message.
+ */
+export const DeleteConcurrencyLimitRequestSchema = /*@__PURE__*/
+  messageDesc(file_flowgate_v1_concurrency_limit, 9);
+
+/**
+ * Describes the message flowgate.v1.DeleteConcurrencyLimitResponse.
+ * Use `create(DeleteConcurrencyLimitResponseSchema)` to create a new message.
+ */
+export const DeleteConcurrencyLimitResponseSchema = /*@__PURE__*/
+  messageDesc(file_flowgate_v1_concurrency_limit, 10);
+
+/**
+ * Describes the message flowgate.v1.ResetConcurrencyLimitRequest.
+ * Use `create(ResetConcurrencyLimitRequestSchema)` to create a new message.
+ */
+export const ResetConcurrencyLimitRequestSchema = /*@__PURE__*/
+  messageDesc(file_flowgate_v1_concurrency_limit, 11);
+
+/**
+ * Describes the message flowgate.v1.ResetConcurrencyLimitResponse.
+ * Use `create(ResetConcurrencyLimitResponseSchema)` to create a new message.
+ */
+export const ResetConcurrencyLimitResponseSchema = /*@__PURE__*/
+  messageDesc(file_flowgate_v1_concurrency_limit, 12);
+
+/**
+ * Concurrency limits: tag limits on task runs, and the leases that hold deployment slots.
  *
  * @generated from service flowgate.v1.ConcurrencyLimitService
  */

@@ -19,11 +19,18 @@ export const EVENTS_CHANNEL = "flowgate_events";
 
 export class PgFlowRunStateTimestamps implements FlowRunStateTimestamps {
   readonly #em: EntityManager;
-  constructor(em: EntityManager) {
+  readonly #latest: ReadonlyMap<string, Date>;
+
+  /** @param latest the newest state timestamp of each run locked in this transaction. */
+  constructor(em: EntityManager, latest: ReadonlyMap<string, Date> = new Map()) {
     this.#em = em;
+    this.#latest = latest;
   }
 
   async hasStateAt(flowRunId: string, timestamp: Date): Promise<boolean> {
+    // The run is locked: no state newer than the latest one we saw can appear meanwhile.
+    const latest = this.#latest.get(flowRunId);
+    if (latest !== undefined && timestamp > latest) return false;
     const rows = await this.#em.execute(
       `select 1 from flow_run_state where flow_run_id = ? and "timestamp" = ? limit 1`,
       [flowRunId, timestamp],
@@ -83,9 +90,12 @@ export class PgEventOutbox implements EventOutbox {
 
   async append(event: RunStateEvent): Promise<void> {
     const resourceId = runIdOf(event);
+    // One round trip: the insert, and the notification PostgreSQL delivers at commit.
     await this.#em.execute(
-      `insert into event (id, event, occurred, follows, resource_id, resource, related, payload)
-       values (?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?::jsonb)`,
+      `with inserted as (
+         insert into event (id, event, occurred, follows, resource_id, resource, related, payload)
+         values (?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?::jsonb) returning resource_id)
+       select pg_notify(?, resource_id::text) from inserted`,
       [
         event.id,
         event.event,
@@ -95,10 +105,9 @@ export class PgEventOutbox implements EventOutbox {
         JSON.stringify(event.resource),
         JSON.stringify(event.related),
         JSON.stringify(event.payload),
+        EVENTS_CHANNEL,
       ],
-      "run",
     );
-    await this.#em.execute(`select pg_notify(?, ?)`, [EVENTS_CHANNEL, resourceId]);
   }
 }
 
@@ -109,15 +118,27 @@ function runIdOf(event: RunStateEvent): string {
 }
 
 /** Flow, deployment and tags of a flow run, in the order of spec §4.1. */
+/** What the lock query already read about a run's flow. */
+export interface KnownFlow {
+  readonly id: string;
+  readonly name: string;
+  readonly tags: readonly string[];
+}
+
 export class PgRelatedResourceReader implements RelatedResourceReader {
   readonly #em: EntityManager;
-  constructor(em: EntityManager) {
+  readonly #flows: ReadonlyMap<string, KnownFlow>;
+
+  constructor(em: EntityManager, flows: ReadonlyMap<string, KnownFlow> = new Map()) {
     this.#em = em;
+    this.#flows = flows;
   }
 
   async readRelatedResources(flowRun: FlowRun): Promise<Readonly<Record<string, string>>[]> {
     const related: Record<string, string>[] = [];
-    const flow = await this.#em.findOne(FlowEntity, { id: flowRun.flowId });
+    const flow =
+      this.#flows.get(flowRun.flowId) ??
+      (await this.#em.findOne(FlowEntity, { id: flowRun.flowId }));
     const tags = new Set(flowRun.tags);
     if (flow !== null) {
       related.push({

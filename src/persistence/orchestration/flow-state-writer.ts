@@ -1,6 +1,7 @@
 /**
  * The validate step for flow runs (spec §2.7): the proposed state is inserted in a savepoint
- * of the transition's transaction and becomes the run's current state. A failed insert
+ * of the transition's transaction (one round trip) and becomes the run's current state; the
+ * run's own row is flushed by the unit of work at the end of the transaction. A failed insert
  * (e.g. a duplicate timestamp) is rolled back to the savepoint, so the engine can still
  * run cleanup hooks and answer ABORT in a healthy transaction.
  */
@@ -8,23 +9,28 @@ import type { EntityManager } from "@mikro-orm/postgresql";
 import type { FlowRun, State } from "../../domain/index.ts";
 import { ConcurrentUpdateError, StorageUnavailableError } from "../../domain/index.ts";
 import type { StateWriter } from "../../orchestration/index.ts";
-import { FlowRunStateEntity } from "../entities/index.ts";
 import { translateDatabaseError } from "../errors.ts";
-import { stateColumns } from "../state-mapping.ts";
-import { inSavepoint } from "./savepoint.ts";
+import { detailsToJson } from "../state-mapping.ts";
+import { statementInSavepoint } from "./savepoint.ts";
 
 export class FlowRunStateWriter implements StateWriter<FlowRun> {
   readonly #em: EntityManager;
-  constructor(em: EntityManager) {
+  readonly #onWritten: ((runId: string, timestamp: Date) => void) | undefined;
+
+  /** @param onWritten learns each written state's timestamp (the timestamp port's cache). */
+  constructor(em: EntityManager, onWritten?: (runId: string, timestamp: Date) => void) {
     this.#em = em;
+    this.#onWritten = onWritten;
   }
 
   async writeState(run: FlowRun, state: State): Promise<State> {
-    await inSavepoint(this.#em, async () => {
-      await this.#em.insert(FlowRunStateEntity, { ...stateColumns(state), flowRunId: run.id });
-      return { value: undefined };
-    });
+    await statementInSavepoint(
+      this.#em,
+      INSERT_STATE("flow_run_state", "flow_run_id"),
+      stateParams(run.id, state),
+    );
     run.stateId = state.id;
+    this.#onWritten?.(run.id, state.timestamp);
     return state;
   }
 
@@ -34,4 +40,23 @@ export class FlowRunStateWriter implements StateWriter<FlowRun> {
       translated instanceof ConcurrentUpdateError || translated instanceof StorageUnavailableError
     );
   }
+}
+
+/** The state insert of either run kind. */
+export function INSERT_STATE(table: string, runColumn: string): string {
+  return `insert into ${table} (id, ${runColumn}, type, name, "timestamp", message, state_details, data)
+    values (?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb)`;
+}
+
+export function stateParams(runId: string, state: State): unknown[] {
+  return [
+    state.id,
+    runId,
+    state.type,
+    state.name,
+    state.timestamp,
+    state.message,
+    JSON.stringify(detailsToJson(state.stateDetails)),
+    state.data === null ? null : JSON.stringify(state.data),
+  ];
 }

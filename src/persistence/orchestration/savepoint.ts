@@ -26,3 +26,22 @@ export async function inSavepoint<T>(
   );
   return outcome.value;
 }
+
+/**
+ * Runs one statement inside a savepoint in a single round trip (`savepoint; stmt; release`
+ * as one simple-protocol query). On failure the transaction is rolled back to the savepoint
+ * and the error rethrown.
+ */
+export async function statementInSavepoint(
+  em: EntityManager,
+  sql: string,
+  params: unknown[],
+): Promise<void> {
+  const name = `flowgate_sp_${++counter}`;
+  try {
+    await em.execute(`savepoint ${name}; ${sql}; release savepoint ${name}`, params, "run");
+  } catch (error) {
+    await em.execute(`rollback to savepoint ${name}`);
+    throw error;
+  }
+}

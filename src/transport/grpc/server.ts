@@ -9,13 +9,16 @@ import { ConcurrencyLimitService } from "../../../gen/flowgate/v1/concurrency_li
 import { DeploymentService } from "../../../gen/flowgate/v1/deployment_pb.js";
 import { FlowService } from "../../../gen/flowgate/v1/flow_pb.js";
 import { FlowRunService } from "../../../gen/flowgate/v1/flow_run_pb.js";
+import { TaskRunService } from "../../../gen/flowgate/v1/task_run_pb.js";
 import { file_grpc_health_v1_health } from "../../../gen/grpc/health/v1/health_pb.js";
 import type { DeploymentUseCases } from "../../application/deployments.ts";
 import type { FlowRunUseCases } from "../../application/flow-runs.ts";
 import type { FlowUseCases } from "../../application/flows.ts";
 import type { LeaseUseCases } from "../../application/leases.ts";
 import type { ResumeFlowRun } from "../../application/resume-flow-run.ts";
-import type { FlowRunWatcher } from "../../application/watch-flow-run.ts";
+import type { TagLimitUseCases } from "../../application/tag-limits.ts";
+import type { TaskRunUseCases } from "../../application/task-runs.ts";
+import type { RunWatcher } from "../../application/watch-run.ts";
 import type { Logger } from "../../logger.ts";
 import type { Clock } from "../../orchestration/index.ts";
 import { addService, type CallObserver } from "./bridge.ts";
@@ -24,6 +27,7 @@ import { deploymentServiceHandlers } from "./handlers/deployment-service.ts";
 import { flowRunServiceHandlers } from "./handlers/flow-run-service.ts";
 import { flowServiceHandlers } from "./handlers/flow-service.ts";
 import { resumeFlowRunHandler } from "./handlers/resume-flow-run.ts";
+import { taskRunServiceHandlers } from "./handlers/task-run-service.ts";
 import { addHealth, type Health } from "./health.ts";
 import { addReflection } from "./reflection.ts";
 
@@ -33,8 +37,11 @@ export interface UseCases {
   readonly deployments: DeploymentUseCases;
   readonly flowRuns: FlowRunUseCases;
   readonly resumeFlowRun: ResumeFlowRun;
-  readonly flowRunWatcher: FlowRunWatcher;
+  readonly flowRunWatcher: RunWatcher;
   readonly leases: LeaseUseCases;
+  readonly tagLimits: TagLimitUseCases;
+  readonly taskRuns: TaskRunUseCases;
+  readonly taskRunWatcher: RunWatcher;
 }
 
 export interface GrpcServer {
@@ -49,6 +56,7 @@ const SERVICES: readonly GenService<GenServiceMethods>[] = [
   FlowService,
   DeploymentService,
   FlowRunService,
+  TaskRunService,
   ConcurrencyLimitService,
 ];
 
@@ -83,8 +91,15 @@ export function createGrpcServer(useCases: UseCases, log: Logger): GrpcServer {
   );
   addService(
     server,
+    TaskRunService,
+    taskRunServiceHandlers(useCases.taskRuns, useCases.taskRunWatcher),
+    observe,
+    log,
+  );
+  addService(
+    server,
     ConcurrencyLimitService,
-    concurrencyLimitServiceHandlers(useCases.leases),
+    concurrencyLimitServiceHandlers(useCases.leases, useCases.tagLimits),
     observe,
     log,
   );

@@ -1,6 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../../../src/config.ts";
 
+const DEFAULT_BACKGROUND_SERVICES = {
+  enabled: true,
+  lateRunsLoopSeconds: 5,
+  lateRunsAfterSeconds: 15,
+  pauseExpirationLoopSeconds: 5,
+  cancellingTimeoutSeconds: 300,
+  cancellationLoopSeconds: 20,
+  leaseReaperLoopSeconds: 5,
+};
+
 describe("loadConfig", () => {
   it("fills every default from an empty environment", () => {
     expect(loadConfig({}, "/srv/app")).toEqual({
@@ -10,6 +20,7 @@ describe("loadConfig", () => {
       dataDir: "/srv/app/.data",
       logLevel: "info",
       shutdownGraceMs: 10_000,
+      backgroundServices: DEFAULT_BACKGROUND_SERVICES,
     });
   });
 
@@ -22,6 +33,13 @@ describe("loadConfig", () => {
         FLOWGATE_DATA_DIR: "/var/data",
         FLOWGATE_LOG_LEVEL: "DEBUG",
         FLOWGATE_SHUTDOWN_GRACE_MS: "250",
+        FLOWGATE_BACKGROUND_SERVICES: "FALSE",
+        FLOWGATE_LATE_RUNS_LOOP_SECONDS: "0.5",
+        FLOWGATE_LATE_RUNS_AFTER_SECONDS: "0",
+        FLOWGATE_PAUSE_EXPIRATION_LOOP_SECONDS: "7",
+        FLOWGATE_CANCELLING_TIMEOUT_SECONDS: "60",
+        FLOWGATE_CANCELLATION_LOOP_SECONDS: "2.5",
+        FLOWGATE_LEASE_REAPER_LOOP_SECONDS: "1",
       },
       "/srv/app",
     );
@@ -32,11 +50,21 @@ describe("loadConfig", () => {
       dataDir: "/var/data",
       logLevel: "debug",
       shutdownGraceMs: 250,
+      backgroundServices: {
+        enabled: false,
+        lateRunsLoopSeconds: 0.5,
+        lateRunsAfterSeconds: 0,
+        pauseExpirationLoopSeconds: 7,
+        cancellingTimeoutSeconds: 60,
+        cancellationLoopSeconds: 2.5,
+        leaseReaperLoopSeconds: 1,
+      },
     });
   });
 
   it("returns a frozen object", () => {
     expect(Object.isFrozen(loadConfig({}))).toBe(true);
+    expect(Object.isFrozen(loadConfig({}).backgroundServices)).toBe(true);
   });
 
   it.each([
@@ -46,6 +74,14 @@ describe("loadConfig", () => {
     ["FLOWGATE_LOG_LEVEL", "loud"],
     ["DATABASE_URL", "not a url"],
     ["DATABASE_URL", "mysql://localhost/db"],
+    ["FLOWGATE_BACKGROUND_SERVICES", "yes"],
+    ["FLOWGATE_LATE_RUNS_LOOP_SECONDS", "0"],
+    ["FLOWGATE_LATE_RUNS_LOOP_SECONDS", "-5"],
+    ["FLOWGATE_LATE_RUNS_AFTER_SECONDS", "soon"],
+    ["FLOWGATE_PAUSE_EXPIRATION_LOOP_SECONDS", "1e3"],
+    ["FLOWGATE_CANCELLING_TIMEOUT_SECONDS", "99999999"],
+    ["FLOWGATE_CANCELLATION_LOOP_SECONDS", "0.01"],
+    ["FLOWGATE_LEASE_REAPER_LOOP_SECONDS", "100000"],
   ])("rejects %s=%s with an error naming the variable", (variable, value) => {
     expect(() => loadConfig({ [variable]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [variable]: value })).toThrow(new RegExp(`^${variable}: `));

@@ -2,7 +2,7 @@
 import type { FlowRunService } from "../../../../gen/flowgate/v1/flow_run_pb.js";
 import type { FlowRunUseCases } from "../../../application/flow-runs.ts";
 import { pageRequest } from "../../../application/paging.ts";
-import type { FlowRunWatcher } from "../../../application/watch-flow-run.ts";
+import type { RunWatcher } from "../../../application/watch-run.ts";
 import type { JsonValue } from "../../../domain/index.ts";
 import type { Clock } from "../../../orchestration/index.ts";
 import type { HandlersFor } from "../bridge.ts";
@@ -17,7 +17,7 @@ const optionalText = (value: string) => (value === "" ? null : value);
 
 export function flowRunServiceHandlers(
   flowRuns: FlowRunUseCases,
-  watcher: FlowRunWatcher,
+  watcher: RunWatcher,
   clock: Clock,
 ): Omit<HandlersFor<typeof FlowRunService>, "resumeFlowRun"> {
   return {

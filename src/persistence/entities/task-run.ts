@@ -1,0 +1,88 @@
+import { defineEntity, p } from "@mikro-orm/core";
+import { FlowRunSchema } from "./flow-run.ts";
+
+/** A task run; bookkeeping columns mirror the domain `TaskRun` (spec §1.5). */
+export const TaskRunSchema = defineEntity({
+  name: "TaskRun",
+  tableName: "task_run",
+  uniques: [{ properties: ["flowRunId", "taskKey", "dynamicKey"] }],
+  indexes: [{ properties: ["created", "id"] }],
+  properties: {
+    id: p.uuid().primary(),
+    flowRunId: () =>
+      p
+        .manyToOne(FlowRunSchema)
+        .mapToPk()
+        .fieldName("flow_run_id")
+        .nullable()
+        .deleteRule("cascade")
+        .index(),
+    taskKey: p.string(),
+    dynamicKey: p.string(),
+    name: p.string(),
+    tags: p.array().default([]),
+    cacheKey: p.text().nullable(),
+    cacheExpiration: p.datetime().nullable(),
+    empiricalPolicy: p.json<Record<string, unknown>>(),
+    flowRunRunCount: p.integer().default(0),
+    stateId: p.uuid().nullable(),
+    stateType: p.string().nullable(),
+    stateName: p.string().nullable(),
+    stateTimestamp: p.datetime().nullable(),
+    runCount: p.integer().default(0),
+    expectedStartTime: p.datetime().nullable(),
+    nextScheduledStartTime: p.datetime().nullable(),
+    startTime: p.datetime().nullable(),
+    endTime: p.datetime().nullable(),
+    totalRunTime: p.double().default(0),
+    created: p.datetime().onCreate(() => new Date()),
+    updated: p
+      .datetime()
+      .onCreate(() => new Date())
+      .onUpdate(() => new Date()),
+  },
+});
+export class TaskRunEntity extends TaskRunSchema.class {}
+TaskRunSchema.setClass(TaskRunEntity);
+
+/** One row per validated task-run state; (task_run_id, timestamp) is unique (Fix §8.2.5). */
+export const TaskRunStateSchema = defineEntity({
+  name: "TaskRunState",
+  tableName: "task_run_state",
+  uniques: [{ properties: ["taskRunId", "timestamp"] }],
+  properties: {
+    id: p.uuid().primary(),
+    taskRunId: () =>
+      p.manyToOne(TaskRunSchema).mapToPk().fieldName("task_run_id").deleteRule("cascade"),
+    type: p.string(),
+    name: p.string(),
+    timestamp: p.datetime(),
+    message: p.text().nullable(),
+    stateDetails: p.json<Record<string, unknown>>(),
+    data: p.json<unknown>().nullable(),
+  },
+});
+export class TaskRunStateEntity extends TaskRunStateSchema.class {}
+TaskRunStateSchema.setClass(TaskRunStateEntity);
+
+/** The task result cache: a cache key points at the COMPLETED state that produced it. */
+export const TaskRunStateCacheSchema = defineEntity({
+  name: "TaskRunStateCache",
+  tableName: "task_run_state_cache",
+  indexes: [{ properties: ["cacheKey", "created"] }],
+  properties: {
+    id: p.uuid().primary(),
+    cacheKey: p.text(),
+    cacheExpiration: p.datetime().nullable(),
+    taskRunStateId: () =>
+      p
+        .manyToOne(TaskRunStateSchema)
+        .mapToPk()
+        .fieldName("task_run_state_id")
+        .deleteRule("cascade")
+        .index(),
+    created: p.datetime(),
+  },
+});
+export class TaskRunStateCacheEntity extends TaskRunStateCacheSchema.class {}
+TaskRunStateCacheSchema.setClass(TaskRunStateCacheEntity);

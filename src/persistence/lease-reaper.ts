@@ -1,0 +1,73 @@
+/**
+ * The lease reaper's transaction (spec §1.7, Prefect's repossessor): delete expired lease
+ * rows and give their slots back, together.
+ *
+ * The LeaseStore contract says a lease is released exactly once, by whoever deletes its row.
+ * So the reaper deletes first (`DELETE … RETURNING`), skipping rows a transition holds
+ * locked (it is releasing or renewing them right now), and decrements only for the rows it
+ * actually deleted. Lock order matches the transitions': lease rows, then limit rows, the
+ * limits of the whole batch locked up front in id order so two reapers or a reaper and a
+ * transition never wait on each other in a cycle.
+ */
+import type { MikroORM } from "@mikro-orm/postgresql";
+import type { ExpiredLeaseReaper, ReapedLease } from "../application/background.ts";
+import { translatingErrors } from "./errors.ts";
+import { PgGlobalConcurrencyLimits } from "./orchestration/global-limits.ts";
+
+interface DeletedLeaseRow {
+  id: string;
+  resource_ids: string[];
+  slots: number;
+  created_at: Date;
+}
+
+export class PgExpiredLeaseReaper implements ExpiredLeaseReaper {
+  readonly #orm: MikroORM;
+
+  constructor(orm: MikroORM) {
+    this.#orm = orm;
+  }
+
+  reapExpiredLeases(now: Date, limit: number): Promise<ReapedLease[]> {
+    return translatingErrors(() =>
+      this.#orm.em.fork().transactional(async (em) => {
+        const deleted = await em.execute<DeletedLeaseRow[]>(
+          `delete from concurrency_lease where id in (
+             select id from concurrency_lease where expiration < ?
+             order by expiration, id limit ? for update skip locked)
+           returning id, resource_ids, slots, created_at`,
+          [now, limit],
+        );
+        if (deleted.length === 0) return [];
+        const limitIds = [...new Set(deleted.flatMap((row) => row.resource_ids))].sort();
+        const locked = await em.execute<{ id: string }[]>(
+          `select id from concurrency_limit_v2 where id in (?) order by id for update`,
+          [limitIds],
+        );
+        const existing = new Set(locked.map((row) => row.id));
+        const limits = new PgGlobalConcurrencyLimits(em, { now: () => now });
+        const reaped: ReapedLease[] = [];
+        for (const row of deleted) {
+          const present = row.resource_ids.filter((id) => existing.has(id));
+          const slots = Number(row.slots);
+          const occupancySeconds = Math.max(
+            0,
+            (now.getTime() - new Date(row.created_at).getTime()) / 1000,
+          );
+          // The limits are locked by this transaction, so every present id matches a row.
+          if (!(await limits.decrementActiveSlots(present, slots, occupancySeconds))) {
+            throw new Error(`lease ${row.id}: a locked concurrency limit vanished`);
+          }
+          reaped.push({
+            leaseId: row.id,
+            resourceIds: row.resource_ids,
+            slots,
+            occupancySeconds,
+            missingLimitIds: row.resource_ids.filter((id) => !existing.has(id)),
+          });
+        }
+        return reaped;
+      }),
+    );
+  }
+}

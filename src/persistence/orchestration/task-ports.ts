@@ -1,0 +1,176 @@
+/**
+ * The ports of task-run orchestration, each a statement or two inside the transition's
+ * transaction: tag-limit holders, the result cache, state timestamps and the parent flow run.
+ */
+import type { QueryResult } from "@mikro-orm/core";
+import type { EntityManager } from "@mikro-orm/postgresql";
+import type { State, TagConcurrencyLimit } from "../../domain/index.ts";
+import type {
+  CacheEntry,
+  Clock,
+  FlowRunReader,
+  FlowRunWithState,
+  IdGenerator,
+  TagConcurrencyLimits,
+  TaskRunStateCache,
+  TaskRunStateTimestamps,
+} from "../../orchestration/index.ts";
+import { FlowRunEntity, FlowRunStateEntity } from "../entities/index.ts";
+import { flowRunFromEntity, type StateRow, stateFromRow } from "../state-mapping.ts";
+
+export class PgTagConcurrencyLimits implements TagConcurrencyLimits {
+  readonly #em: EntityManager;
+  readonly #clock: Clock;
+
+  constructor(em: EntityManager, clock: Clock) {
+    this.#em = em;
+    this.#clock = clock;
+  }
+
+  async lockByTags(tags: readonly string[]): Promise<TagConcurrencyLimit[]> {
+    if (tags.length === 0) return [];
+    const limits = await this.#em.execute<{ id: string; tag: string; concurrency_limit: number }[]>(
+      `select id, tag, concurrency_limit from tag_concurrency_limit where tag in (?) order by tag for update`,
+      [[...new Set(tags)]],
+    );
+    if (limits.length === 0) return [];
+    // Read after the lock was granted: holders committed while we waited are included.
+    const holders = await this.#em.execute<{ limit_id: string; task_run_id: string }[]>(
+      `select limit_id, task_run_id from tag_concurrency_holder where limit_id in (?) order by task_run_id`,
+      [limits.map((l) => l.id)],
+    );
+    return limits.map((limit) => ({
+      id: limit.id,
+      tag: limit.tag,
+      concurrencyLimit: Number(limit.concurrency_limit),
+      activeSlots: holders.filter((h) => h.limit_id === limit.id).map((h) => h.task_run_id),
+    }));
+  }
+
+  async addHolder(tag: string, taskRunId: string, ttlSeconds: number): Promise<void> {
+    const now = this.#clock.now();
+    await this.#em.execute<QueryResult>(
+      `insert into tag_concurrency_holder (limit_id, task_run_id, expires_at, created)
+       select id, ?, ?, ? from tag_concurrency_limit where tag = ?
+       on conflict (limit_id, task_run_id) do update set expires_at = excluded.expires_at`,
+      [taskRunId, new Date(now.getTime() + ttlSeconds * 1000), now, tag],
+      "run",
+    );
+  }
+
+  async removeHolder(tag: string, taskRunId: string): Promise<void> {
+    await this.#em.execute<QueryResult>(
+      `delete from tag_concurrency_holder h using tag_concurrency_limit l
+       where h.limit_id = l.id and l.tag = ? and h.task_run_id = ?`,
+      [tag, taskRunId],
+      "run",
+    );
+  }
+
+  async removeHolders(taskRunId: string): Promise<number> {
+    const result = await this.#em.execute<QueryResult>(
+      `delete from tag_concurrency_holder where task_run_id = ?`,
+      [taskRunId],
+      "run",
+    );
+    return result.affectedRows;
+  }
+
+  async renewHolders(taskRunId: string, ttlSeconds: number): Promise<number> {
+    const expiresAt = new Date(this.#clock.now().getTime() + ttlSeconds * 1000);
+    const result = await this.#em.execute<QueryResult>(
+      `update tag_concurrency_holder set expires_at = ? where task_run_id = ?`,
+      [expiresAt, taskRunId],
+      "run",
+    );
+    return result.affectedRows;
+  }
+}
+
+export class PgTaskRunStateCache implements TaskRunStateCache {
+  readonly #em: EntityManager;
+  readonly #ids: IdGenerator;
+  readonly #clock: Clock;
+
+  constructor(em: EntityManager, ids: IdGenerator, clock: Clock) {
+    this.#em = em;
+    this.#ids = ids;
+    this.#clock = clock;
+  }
+
+  async findCachedState(cacheKey: string, now: Date): Promise<State | null> {
+    const rows = await this.#em.execute<(StateColumns & { state_id: string | null })[]>(
+      `select c.task_run_state_id as state_id, s.id, s.type, s.name, s."timestamp", s.message, s.state_details, s.data
+       from (select task_run_state_id from task_run_state_cache
+             where cache_key = ? and (cache_expiration is null or cache_expiration > ?)
+             order by created desc limit 1) c
+       left join task_run_state s on s.id = c.task_run_state_id`,
+      [cacheKey, now],
+    );
+    const row = rows[0];
+    return row === undefined || row.id == null ? null : stateFromColumns(row);
+  }
+
+  async insertCacheEntry(entry: CacheEntry): Promise<void> {
+    await this.#em.execute<QueryResult>(
+      `insert into task_run_state_cache (id, cache_key, cache_expiration, task_run_state_id, created) values (?, ?, ?, ?, ?)`,
+      [
+        this.#ids.newId(),
+        entry.cacheKey,
+        entry.cacheExpiration,
+        entry.taskRunStateId,
+        this.#clock.now(),
+      ],
+      "run",
+    );
+  }
+}
+
+export class PgTaskRunStateTimestamps implements TaskRunStateTimestamps {
+  readonly #em: EntityManager;
+  constructor(em: EntityManager) {
+    this.#em = em;
+  }
+
+  async hasStateAt(taskRunId: string, timestamp: Date): Promise<boolean> {
+    const rows = await this.#em.execute(
+      `select 1 from task_run_state where task_run_id = ? and "timestamp" = ? limit 1`,
+      [taskRunId, timestamp],
+    );
+    return rows.length > 0;
+  }
+}
+
+/** The parent flow run of a task run, without a lock. */
+export class PgFlowRunReader implements FlowRunReader {
+  readonly #em: EntityManager;
+  constructor(em: EntityManager) {
+    this.#em = em;
+  }
+
+  async readFlowRun(flowRunId: string): Promise<FlowRunWithState | null> {
+    const entity = await this.#em.findOne(FlowRunEntity, { id: flowRunId });
+    if (entity === null) return null;
+    const state =
+      entity.stateId == null
+        ? null
+        : await this.#em.findOne(FlowRunStateEntity, { id: entity.stateId });
+    return { run: flowRunFromEntity(entity), state: state === null ? null : stateFromRow(state) };
+  }
+}
+
+/** State columns as raw queries return them. */
+export interface StateColumns {
+  id: string;
+  type: string;
+  name: string;
+  timestamp: Date | string;
+  message: string | null;
+  state_details: Record<string, unknown>;
+  data: unknown;
+}
+
+export function stateFromColumns(row: StateColumns): State {
+  const stateRow: StateRow = { ...row, stateDetails: row.state_details };
+  return stateFromRow(stateRow);
+}

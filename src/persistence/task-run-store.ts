@@ -1,0 +1,261 @@
+/**
+ * Task runs in PostgreSQL: the unit of work of one task-run orchestration (the task run is
+ * row-locked first, Fix §8.2.3) and the reads of TaskRunService.
+ */
+import { LockMode } from "@mikro-orm/core";
+import type { EntityManager, MikroORM } from "@mikro-orm/postgresql";
+import type { Cursor } from "../application/paging.ts";
+import type {
+  NewTaskRun,
+  TaskRunFilter,
+  TaskRunRecord,
+  TaskRunStore,
+  TaskRunTransaction,
+} from "../application/task-run-store.ts";
+import type { State, TaskRun } from "../domain/index.ts";
+import type {
+  Clock,
+  IdGenerator,
+  OrchestrationSettings,
+  TaskOrchestrationDeps,
+} from "../orchestration/index.ts";
+import { FlowRunEntity, TaskRunEntity, TaskRunStateEntity } from "./entities/index.ts";
+import { translatingErrors } from "./errors.ts";
+import { PgGlobalConcurrencyLimits } from "./orchestration/global-limits.ts";
+import { PgLeaseStore } from "./orchestration/lease-store.ts";
+import {
+  PgFlowRunReader,
+  PgTagConcurrencyLimits,
+  PgTaskRunStateCache,
+  PgTaskRunStateTimestamps,
+  type StateColumns,
+  stateFromColumns,
+} from "./orchestration/task-ports.ts";
+import { TaskRunStateWriter } from "./orchestration/task-state-writer.ts";
+import { pgTextArray } from "./sql.ts";
+import { applyTaskRun, stateFromRow, taskRunFromEntity } from "./state-mapping.ts";
+
+export interface TaskRunStoreOptions {
+  readonly clock: Clock;
+  readonly ids: IdGenerator;
+  readonly settings: OrchestrationSettings;
+  readonly random: () => number;
+}
+
+export class PgTaskRunStore implements TaskRunStore {
+  readonly #orm: MikroORM;
+  readonly #options: TaskRunStoreOptions;
+
+  constructor(orm: MikroORM, options: TaskRunStoreOptions) {
+    this.#orm = orm;
+    this.#options = options;
+  }
+
+  transaction<T>(
+    work: (tx: TaskRunTransaction) => Promise<T>,
+    options?: { signal?: AbortSignal },
+  ): Promise<T> {
+    return translatingErrors(() =>
+      this.#orm.em.fork().transactional(async (em) => {
+        const result = await work(new PgTaskRunTransaction(em, this.#options));
+        options?.signal?.throwIfAborted();
+        return result;
+      }),
+    );
+  }
+
+  findTaskRun(taskRunId: string): Promise<TaskRunRecord | null> {
+    return translatingErrors(async () => {
+      const em = this.#orm.em.fork();
+      const entity = await em.findOne(TaskRunEntity, { id: taskRunId });
+      return entity === null ? null : record(entity, await currentState(em, entity));
+    });
+  }
+
+  listTaskRuns(
+    filter: TaskRunFilter,
+    limit: number,
+    after: Cursor | undefined,
+  ): Promise<TaskRunRecord[]> {
+    return translatingErrors(async () => {
+      const em = this.#orm.em.fork();
+      const where: Record<string, unknown>[] = [];
+      if (filter.flowRunId !== null) where.push({ flowRunId: filter.flowRunId });
+      if (filter.stateTypes.length > 0) where.push({ stateType: { $in: [...filter.stateTypes] } });
+      if (filter.tags.length > 0) where.push({ tags: { $contains: [...filter.tags] } });
+      if (after !== undefined) {
+        where.push({
+          $or: [
+            { created: { $gt: after.created } },
+            { created: after.created, id: { $gt: after.id } },
+          ],
+        });
+      }
+      const entities = await em.find(
+        TaskRunEntity,
+        { $and: where },
+        { orderBy: { created: "asc", id: "asc" }, limit },
+      );
+      const stateIds = entities.map((e) => e.stateId).filter((id): id is string => id != null);
+      const states =
+        stateIds.length === 0 ? [] : await em.find(TaskRunStateEntity, { id: { $in: stateIds } });
+      const byId = new Map(states.map((s) => [s.id, stateFromRow(s)]));
+      return entities.map((entity) =>
+        record(entity, entity.stateId == null ? null : (byId.get(entity.stateId) ?? null)),
+      );
+    });
+  }
+
+  deleteTaskRun(taskRunId: string): Promise<boolean> {
+    return translatingErrors(
+      async () => (await this.#orm.em.fork().nativeDelete(TaskRunEntity, { id: taskRunId })) > 0,
+    );
+  }
+
+  listStates(taskRunId: string): Promise<State[] | null> {
+    return translatingErrors(async () => {
+      const em = this.#orm.em.fork();
+      if ((await em.count(TaskRunEntity, { id: taskRunId })) === 0) return null;
+      const rows = await em.find(
+        TaskRunStateEntity,
+        { taskRunId },
+        { orderBy: { timestamp: "asc" } },
+      );
+      return rows.map(stateFromRow);
+    });
+  }
+
+  statesSince(taskRunId: string, afterSeq: number): Promise<{ seq: number; state: State }[]> {
+    return translatingErrors(async () => {
+      const rows = await this.#orm.em.fork().execute<(StateColumns & { seq: string })[]>(
+        `select e.seq, s.id, s.type, s.name, s."timestamp", s.message, s.state_details, s.data
+         from event e join task_run_state s on s.id = e.id
+         where e.resource_id = ? and e.seq > ? order by e.seq`,
+        [taskRunId, afterSeq],
+      );
+      return rows.map((row) => ({ seq: Number(row.seq), state: stateFromColumns(row) }));
+    });
+  }
+
+  watchStart(taskRunId: string): Promise<{ state: State | null; seq: number } | null> {
+    return translatingErrors(async () => {
+      const rows = await this.#orm.em
+        .fork()
+        .execute<(Partial<StateColumns> & { seq: string | null })[]>(
+          `select (select max(seq) from event where resource_id = t.id) as seq,
+           s.id, s.type, s.name, s."timestamp", s.message, s.state_details, s.data
+         from task_run t left join task_run_state s on s.id = t.state_id where t.id = ?`,
+          [taskRunId],
+        );
+      const row = rows[0];
+      if (row === undefined) return null;
+      return {
+        state: row.id == null ? null : stateFromColumns(row as StateColumns),
+        seq: Number(row.seq ?? 0),
+      };
+    });
+  }
+}
+
+class PgTaskRunTransaction implements TaskRunTransaction {
+  readonly #em: EntityManager;
+  readonly #entities = new Map<string, TaskRunEntity>();
+  readonly deps: TaskOrchestrationDeps;
+  readonly stateWriter: TaskRunStateWriter;
+
+  constructor(em: EntityManager, options: TaskRunStoreOptions) {
+    this.#em = em;
+    const { clock, ids, settings, random } = options;
+    this.deps = {
+      clock,
+      ids,
+      settings,
+      flowRuns: new PgFlowRunReader(em),
+      taskRunStates: new PgTaskRunStateTimestamps(em),
+      tagLimits: new PgTagConcurrencyLimits(em, clock),
+      globalLimits: new PgGlobalConcurrencyLimits(em, clock),
+      leases: new PgLeaseStore(em, clock, ids),
+      cache: new PgTaskRunStateCache(em, ids, clock),
+      random: { random },
+    };
+    this.stateWriter = new TaskRunStateWriter(em);
+  }
+
+  async lockTaskRun(taskRunId: string) {
+    const entity = await this.#em.findOne(
+      TaskRunEntity,
+      { id: taskRunId },
+      { lockMode: LockMode.PESSIMISTIC_WRITE },
+    );
+    if (entity === null) return null;
+    this.#entities.set(entity.id, entity);
+    return { run: taskRunFromEntity(entity), state: await currentState(this.#em, entity) };
+  }
+
+  async saveTaskRun(run: TaskRun): Promise<void> {
+    const entity = this.#entities.get(run.id);
+    if (entity === undefined)
+      throw new Error(`task run ${run.id} was not loaded in this transaction`);
+    applyTaskRun(entity, run);
+    await this.#em.flush();
+  }
+
+  async insertTaskRun(fields: NewTaskRun) {
+    if (
+      fields.flowRunId !== null &&
+      (await this.#em.count(FlowRunEntity, { id: fields.flowRunId })) === 0
+    ) {
+      return { missing: "flow run" as const };
+    }
+    const id = this.deps.ids.newId();
+    const now = this.deps.clock.now();
+    // The unique (flow_run_id, task_key, dynamic_key) index decides a race between creators.
+    const inserted = await this.#em.execute<{ id: string }[]>(
+      `insert into task_run (id, flow_run_id, task_key, dynamic_key, name, tags, cache_key, cache_expiration,
+         empirical_policy, flow_run_run_count, run_count, total_run_time, created, updated)
+       values (?, ?, ?, ?, ?, ?::text[], ?, ?, ?::jsonb, 0, 0, 0, ?, ?)
+       on conflict (flow_run_id, task_key, dynamic_key) do nothing returning id`,
+      [
+        id,
+        fields.flowRunId,
+        fields.taskKey,
+        fields.dynamicKey,
+        fields.name,
+        pgTextArray(fields.tags),
+        fields.cacheKey,
+        fields.cacheExpiration,
+        JSON.stringify(fields.empiricalPolicy),
+        now,
+        now,
+      ],
+    );
+    const created = inserted.length === 1;
+    const runId = created
+      ? id
+      : (
+          await this.#em.findOneOrFail(TaskRunEntity, {
+            flowRunId: fields.flowRunId,
+            taskKey: fields.taskKey,
+            dynamicKey: fields.dynamicKey,
+          })
+        ).id;
+    const locked = await this.lockTaskRun(runId);
+    if (locked === null) throw new Error(`task run ${runId} vanished`);
+    return { ...locked, created };
+  }
+}
+
+async function currentState(em: EntityManager, entity: TaskRunEntity): Promise<State | null> {
+  if (entity.stateId == null) return null;
+  const row = await em.findOne(TaskRunStateEntity, { id: entity.stateId });
+  return row === null ? null : stateFromRow(row);
+}
+
+function record(entity: TaskRunEntity, state: State | null): TaskRunRecord {
+  return {
+    run: taskRunFromEntity(entity),
+    state,
+    created: entity.created,
+    updated: entity.updated,
+  };
+}

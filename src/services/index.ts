@@ -1,0 +1,109 @@
+/**
+ * The background services (spec §5.5 and the lease reaper), built from the configuration,
+ * and their loops started and stopped together.
+ */
+import type {
+  BackgroundQueries,
+  ExclusiveLocks,
+  ExpiredLeaseReaper,
+} from "../application/background.ts";
+import type { FlowRunUseCases } from "../application/flow-runs.ts";
+import type { BackgroundServicesConfig } from "../config.ts";
+import type { Logger } from "../logger.ts";
+import type { Clock, IdGenerator } from "../orchestration/index.ts";
+import { CancelStaleCancelling } from "./cancelling-timeout.ts";
+import { MarkLateRuns } from "./late-runs.ts";
+import { ReapExpiredLeases } from "./lease-reaper.ts";
+import { ServiceLoop } from "./loop.ts";
+import { FailExpiredPauses } from "./pause-expirations.ts";
+import type { BackgroundService } from "./service.ts";
+
+export {
+  CANCELLING_TIMEOUT_LOCK_KEY,
+  CANCELLING_TIMEOUT_MESSAGE,
+  CancelStaleCancelling,
+} from "./cancelling-timeout.ts";
+export { LATE_RUNS_LOCK_KEY, MarkLateRuns } from "./late-runs.ts";
+export { LEASE_REAPER_LOCK_KEY, ReapExpiredLeases } from "./lease-reaper.ts";
+export { ServiceLoop } from "./loop.ts";
+export {
+  FailExpiredPauses,
+  PAUSE_EXPIRATIONS_LOCK_KEY,
+  PAUSE_EXPIRED_MESSAGE,
+} from "./pause-expirations.ts";
+export type { BackgroundService, TickResult } from "./service.ts";
+
+/** What the services need, all injected (the clock too, so tests drive ticks). */
+export interface BackgroundServiceDeps {
+  readonly flowRuns: FlowRunUseCases;
+  readonly queries: BackgroundQueries;
+  readonly reaper: ExpiredLeaseReaper;
+  readonly locks: ExclusiveLocks;
+  readonly clock: Clock;
+  readonly ids: IdGenerator;
+  readonly log: Logger;
+}
+
+/** The four services with the configured intervals. */
+export function createBackgroundServices(
+  deps: BackgroundServiceDeps,
+  config: BackgroundServicesConfig,
+): BackgroundService[] {
+  const { flowRuns, queries, reaper, locks, clock, ids, log } = deps;
+  return [
+    new MarkLateRuns({
+      flowRuns,
+      queries,
+      locks,
+      clock,
+      log,
+      loopSeconds: config.lateRunsLoopSeconds,
+      afterSeconds: config.lateRunsAfterSeconds,
+    }),
+    new FailExpiredPauses({
+      flowRuns,
+      queries,
+      locks,
+      clock,
+      log,
+      loopSeconds: config.pauseExpirationLoopSeconds,
+    }),
+    new CancelStaleCancelling({
+      flowRuns,
+      queries,
+      locks,
+      clock,
+      ids,
+      log,
+      loopSeconds: config.cancellationLoopSeconds,
+      cancellingTimeoutSeconds: config.cancellingTimeoutSeconds,
+    }),
+    new ReapExpiredLeases({
+      reaper,
+      locks,
+      clock,
+      log,
+      loopSeconds: config.leaseReaperLoopSeconds,
+    }),
+  ];
+}
+
+/** Running loops; `stop` aborts them all and waits for their ticks in flight. */
+export interface RunningServices {
+  stop(): Promise<void>;
+}
+
+/** Starts one loop per service (each ticks at once, then every interval). */
+export function startBackgroundServices(
+  services: readonly BackgroundService[],
+  log: Logger,
+): RunningServices {
+  const loops = services.map((service) => new ServiceLoop(service, log));
+  for (const loop of loops) loop.start();
+  log.info({ services: services.map((s) => s.name) }, "background services started");
+  return {
+    async stop() {
+      await Promise.all(loops.map((loop) => loop.stop()));
+    },
+  };
+}

@@ -1,0 +1,90 @@
+/**
+ * Proposing a transition for a candidate a service selected. Candidates come from unlocked
+ * reads, so by the time the run row is locked the run may have moved on (resumed, been
+ * rescheduled, cancelled by hand). The proposal is kept only if the run is still in the
+ * very state it was selected in: otherwise the transaction is rolled back, so a forced
+ * Failed can never hit a run that was resumed a moment earlier.
+ */
+import type { RunInState } from "../application/background.ts";
+import type {
+  FlowOrchestrationResult,
+  FlowRunUseCases,
+  SetFlowRunStateCommand,
+} from "../application/flow-runs.ts";
+import { NotFoundError } from "../domain/index.ts";
+import type { Logger } from "../logger.ts";
+
+/** Thrown inside the transaction to roll back a proposal whose candidate is stale. */
+class CandidateMoved extends Error {}
+
+/** The proposal's result, or why nothing was proposed. */
+export type ProposalOutcome = FlowOrchestrationResult | "moved" | "gone";
+
+/** What to propose for a candidate; the run id and the guard are filled in. */
+export type Proposal = Omit<SetFlowRunStateCommand, "flowRunId" | "beforeCommit">;
+
+/** Proposes `proposal` for the candidate if it is still in the state it was selected in. */
+export async function proposeInState(
+  flowRuns: FlowRunUseCases,
+  candidate: RunInState,
+  proposal: Proposal,
+): Promise<ProposalOutcome> {
+  try {
+    return await flowRuns.setState({
+      ...proposal,
+      flowRunId: candidate.flowRunId,
+      beforeCommit: async (_tx, result) => {
+        if (result.context.initialState?.id !== candidate.stateId) throw new CandidateMoved();
+      },
+    });
+  } catch (error) {
+    if (error instanceof CandidateMoved) return "moved";
+    if (error instanceof NotFoundError) return "gone"; // deleted meanwhile: ignored
+    throw error;
+  }
+}
+
+export interface BatchOptions<C extends RunInState> {
+  readonly find: () => Promise<C[]>;
+  readonly propose: (candidate: C) => Promise<ProposalOutcome>;
+  readonly batchSize: number;
+  readonly signal: AbortSignal | undefined;
+  readonly log: Logger;
+}
+
+/**
+ * Finds candidates and proposes for each, batch after batch while batches come back full
+ * and something changed. One candidate's failure is logged and does not stop the others.
+ * Resolves the number of runs whose state changed.
+ */
+export async function proposeForCandidates<C extends RunInState>(
+  options: BatchOptions<C>,
+): Promise<number> {
+  const { find, propose, batchSize, signal, log } = options;
+  let changed = 0;
+  for (;;) {
+    const batch = await find();
+    let changedInBatch = 0;
+    for (const candidate of batch) {
+      if (signal?.aborted) return changed;
+      try {
+        const outcome = await propose(candidate);
+        if (typeof outcome === "string") {
+          log.debug({ flowRunId: candidate.flowRunId, outcome }, "candidate skipped");
+        } else {
+          if (outcome.state !== null && outcome.state.id !== candidate.stateId) changedInBatch++;
+          log.info(
+            { flowRunId: candidate.flowRunId, status: outcome.status, details: outcome.details },
+            "proposed",
+          );
+        }
+      } catch (error) {
+        if (signal?.aborted) return changed;
+        log.warn({ err: error, flowRunId: candidate.flowRunId }, "proposal failed");
+      }
+    }
+    changed += changedInBatch;
+    // A full batch of which nothing changed would come back identical: stop until next tick.
+    if (batch.length < batchSize || changedInBatch === 0) return changed;
+  }
+}

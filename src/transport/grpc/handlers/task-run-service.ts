@@ -1,0 +1,77 @@
+/** TaskRunService: thin handlers that validate, call the use cases and map the results. */
+import { timestampDate } from "@bufbuild/protobuf/wkt";
+import type { TaskRunService } from "../../../../gen/flowgate/v1/task_run_pb.js";
+import { pageRequest } from "../../../application/paging.ts";
+import type { TaskRunUseCases } from "../../../application/task-runs.ts";
+import type { RunWatcher } from "../../../application/watch-run.ts";
+import type { HandlersFor } from "../bridge.ts";
+import { orchestrationResultToProto } from "../mappers/orchestration.ts";
+import { stateInitFromProto, stateToProto, stateTypeFromProto } from "../mappers/states.ts";
+import { taskPolicyFromProto, taskRunToProto } from "../mappers/task-run.ts";
+import { requireTags, requireText, requireUuid } from "../validate.ts";
+
+export function taskRunServiceHandlers(
+  taskRuns: TaskRunUseCases,
+  watcher: RunWatcher,
+): HandlersFor<typeof TaskRunService> {
+  return {
+    async createTaskRun(request) {
+      const { record, created } = await taskRuns.create(
+        {
+          flowRunId:
+            request.flowRunId === "" ? null : requireUuid("flow_run_id", request.flowRunId),
+          taskKey: requireText("task_key", request.taskKey),
+          dynamicKey: request.dynamicKey,
+          name: request.name.trim() === "" ? request.taskKey : requireText("name", request.name),
+          tags: requireTags("tags", [...new Set(request.tags)]),
+          cacheKey: request.cacheKey === "" ? null : request.cacheKey,
+          cacheExpiration:
+            request.cacheExpiration === undefined ? null : timestampDate(request.cacheExpiration),
+          empiricalPolicy: taskPolicyFromProto(request.empiricalPolicy),
+        },
+        request.state === undefined ? null : stateInitFromProto("state", request.state),
+      );
+      return { taskRun: taskRunToProto(record), created };
+    },
+    async getTaskRun(request) {
+      return {
+        taskRun: taskRunToProto(await taskRuns.get(requireUuid("task_run_id", request.taskRunId))),
+      };
+    },
+    async listTaskRuns(request) {
+      const page = await taskRuns.list(
+        {
+          flowRunId:
+            request.flowRunId === "" ? null : requireUuid("flow_run_id", request.flowRunId),
+          stateTypes: request.stateTypes.map((type, i) =>
+            stateTypeFromProto(`state_types[${i}]`, type),
+          ),
+          tags: request.tags,
+        },
+        pageRequest(request.pageSize, request.pageToken),
+      );
+      return { taskRuns: page.items.map(taskRunToProto), nextPageToken: page.nextPageToken };
+    },
+    async deleteTaskRun(request) {
+      await taskRuns.delete(requireUuid("task_run_id", request.taskRunId));
+      return {};
+    },
+    async setTaskRunState(request, call) {
+      const result = await taskRuns.setState({
+        taskRunId: requireUuid("task_run_id", request.taskRunId),
+        state: stateInitFromProto("state", request.state),
+        force: request.force,
+        signal: call.signal,
+      });
+      return { result: orchestrationResultToProto(result) };
+    },
+    async listTaskRunStates(request) {
+      const states = await taskRuns.listStates(requireUuid("task_run_id", request.taskRunId));
+      return { states: states.map(stateToProto) };
+    },
+    async watchTaskRun(request, call, send) {
+      const taskRunId = requireUuid("task_run_id", request.taskRunId);
+      await watcher.watch(taskRunId, call.signal, (state) => send({ state: stateToProto(state) }));
+    },
+  };
+}
