@@ -20,7 +20,9 @@ COPY gen ./gen
 COPY src ./src
 USER node
 EXPOSE 50051
-# Liveness/readiness: probe grpc.health.v1.Health natively (Kubernetes `grpc:` probes, or
-# grpc_health_probe -addr=:50051); the overall service "" is registered.
+# A native gRPC health check of grpc.health.v1.Health (overall service ""), like
+# grpc_health_probe; Kubernetes uses its own `grpc:` probes (deploy/kubernetes).
+HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 \
+  CMD ["node", "src/transport/grpc/health-probe.ts"]
 STOPSIGNAL SIGTERM
 CMD ["node", "src/main.ts"]

@@ -2,38 +2,28 @@
  * The composition root: opens the database, builds repositories and use cases, and puts
  * them behind the gRPC server. Nothing else wires concrete implementations together.
  */
-import { DeploymentUseCases } from "./application/deployments.ts";
-import { FlowRunUseCases } from "./application/flow-runs.ts";
-import { FlowUseCases } from "./application/flows.ts";
-import { LeaseUseCases } from "./application/leases.ts";
-import { ResumeFlowRun } from "./application/resume-flow-run.ts";
-import { systemClock, uuidv7Ids } from "./application/system.ts";
-import { TagLimitUseCases } from "./application/tag-limits.ts";
-import { TaskRunUseCases } from "./application/task-runs.ts";
-import { RunWatcher } from "./application/watch-run.ts";
+import { uuidv7Ids } from "./application/system.ts";
 import type { Config } from "./config.ts";
 import type { Logger } from "./logger.ts";
 import { defaultOrchestrationSettings } from "./orchestration/index.ts";
 import { PgAdvisoryLocks } from "./persistence/advisory-locks.ts";
 import { PgBackgroundQueries } from "./persistence/background-queries.ts";
 import { openDatabase } from "./persistence/database.ts";
-import { MikroDeploymentRepository } from "./persistence/deployment-repository.ts";
 import { PgEventNotifications } from "./persistence/event-notifications.ts";
-import { MikroFlowRepository } from "./persistence/flow-repository.ts";
-import { PgFlowRunStore } from "./persistence/flow-run-store.ts";
 import { PgExpiredLeaseReaper } from "./persistence/lease-reaper.ts";
-import { MikroTagLimitRepository } from "./persistence/tag-limit-repository.ts";
-import { PgTaskRunStore } from "./persistence/task-run-store.ts";
-import {
-  createBackgroundServices,
-  type RunningServices,
-  startBackgroundServices,
-} from "./services/index.ts";
+import { PgMetricsSource } from "./persistence/metrics-source.ts";
+import { monitorDatabaseHealth } from "./services/database-health.ts";
+import { createBackgroundServices, startBackgroundServices } from "./services/index.ts";
+import { bearerTokenAuthenticator } from "./transport/grpc/auth.ts";
 import { createGrpcServer } from "./transport/grpc/server.ts";
+import { Metrics } from "./transport/metrics.ts";
+import { createUseCases } from "./use-cases.ts";
 
 export interface App {
   /** The port the server is bound to. */
   readonly port: number;
+  /** The port of the Prometheus endpoint, when enabled. */
+  readonly metricsPort: number | undefined;
   /**
    * Stops the background loops, drains the server within the grace period, then closes the
    * database.
@@ -42,90 +32,87 @@ export interface App {
 }
 
 export async function startApp(config: Config, log: Logger): Promise<App> {
-  const database = await openDatabase(config, log);
+  const database = await openDatabase({ ...config, poolSize: config.mesh.dbPoolSize }, log);
   const { orm } = database;
-  const clock = systemClock;
-  const settings = defaultOrchestrationSettings();
+  const settings = defaultOrchestrationSettings({
+    tagSlotLeaseSeconds: config.tagSlotLeaseSeconds,
+  });
   const notifications = new PgEventNotifications(database.url, log);
+  const closers: (() => Promise<void>)[] = [
+    () => closeWithin(database.close(), DATABASE_CLOSE_DEADLINE_MS, log),
+  ];
+  const closeAll = async () => {
+    for (const close of closers.splice(0).reverse()) await close();
+  };
   try {
     await notifications.start();
-  } catch (error) {
-    await database.close();
-    throw error;
-  }
-  const flowRunStore = new PgFlowRunStore(orm, {
-    clock,
-    ids: uuidv7Ids,
-    settings,
-  });
-  const flowRuns = new FlowRunUseCases(flowRunStore, clock, uuidv7Ids);
-  const taskRunStore = new PgTaskRunStore(orm, {
-    clock,
-    ids: uuidv7Ids,
-    settings,
-    random: Math.random,
-  });
-  const server = createGrpcServer(
-    {
-      clock,
-      flows: new FlowUseCases(() => new MikroFlowRepository(orm.em.fork())),
-      deployments: new DeploymentUseCases(() => new MikroDeploymentRepository(orm.em.fork())),
-      flowRuns,
-      resumeFlowRun: new ResumeFlowRun(flowRunStore, flowRuns),
-      flowRunWatcher: new RunWatcher(flowRunStore, notifications, "flow run"),
-      leases: new LeaseUseCases(flowRunStore, taskRunStore, clock),
-      tagLimits: new TagLimitUseCases(
-        () =>
-          new MikroTagLimitRepository(
-            orm.em.fork(),
-            clock,
-            uuidv7Ids,
-            settings.tagSlotLeaseSeconds,
-          ),
-      ),
-      taskRuns: new TaskRunUseCases(taskRunStore, clock, uuidv7Ids),
-      taskRunWatcher: new RunWatcher(taskRunStore, notifications, "task run"),
-    },
-    log,
-  );
-  let port: number;
-  try {
-    port = await server.listen(config.host, config.port);
-  } catch (error) {
-    await notifications.close();
-    await database.close();
-    throw error;
-  }
-  log.info({ host: config.host, port }, "flowgate listening");
-  const locks = new PgAdvisoryLocks(database.url, log);
-  let services: RunningServices | undefined;
-  if (config.backgroundServices.enabled) {
-    const deps = {
-      flowRuns,
-      queries: new PgBackgroundQueries(orm),
-      reaper: new PgExpiredLeaseReaper(orm),
-      locks,
-      clock,
-      ids: uuidv7Ids,
+    closers.push(() => notifications.close());
+    const useCases = createUseCases(orm, notifications, settings);
+    const metrics =
+      config.mesh.metricsPort === undefined
+        ? undefined
+        : new Metrics(new PgMetricsSource(orm, config.mesh.dbPoolSize));
+    const server = createGrpcServer(useCases, {
       log,
-    };
-    services = startBackgroundServices(
-      createBackgroundServices(deps, config.backgroundServices),
+      metrics,
+      authenticate:
+        config.mesh.authTokens === undefined
+          ? undefined
+          : bearerTokenAuthenticator(config.mesh.authTokens),
+      maxInFlight: config.mesh.maxInFlight,
+      keepaliveTimeMs: config.mesh.keepaliveTimeMs,
+      keepaliveTimeoutMs: config.mesh.keepaliveTimeoutMs,
+      maxConnectionAgeMs: config.mesh.maxConnectionAgeMs,
+      maxConnectionAgeGraceMs: config.mesh.maxConnectionAgeGraceMs,
+    });
+    const port = await server.listen(config.host, config.port);
+    closers.push(() => server.shutdown(config.shutdownGraceMs));
+    log.info({ host: config.host, port }, "flowgate listening");
+    const metricsEndpoint =
+      metrics === undefined
+        ? undefined
+        : await metrics.listen(config.host, config.mesh.metricsPort ?? 0);
+    if (metricsEndpoint !== undefined) {
+      closers.push(() => metricsEndpoint.close());
+      log.info({ port: metricsEndpoint.port }, "metrics listening");
+    }
+    const health = monitorDatabaseHealth(
+      () => database.ping(),
+      (serving) => server.health.set(serving ? "SERVING" : "NOT_SERVING"),
+      DATABASE_HEALTH_INTERVAL_MS,
       log,
     );
+    closers.push(async () => health.stop());
+    if (config.backgroundServices.enabled) {
+      const locks = new PgAdvisoryLocks(database.url, log);
+      closers.push(() => locks.close());
+      const deps = {
+        flowRuns: useCases.flowRuns,
+        taskRuns: useCases.taskRuns,
+        queries: new PgBackgroundQueries(orm),
+        reaper: new PgExpiredLeaseReaper(orm),
+        locks,
+        clock: useCases.clock,
+        ids: uuidv7Ids,
+        log,
+      };
+      const services = startBackgroundServices(
+        createBackgroundServices(deps, config.backgroundServices),
+        log,
+        metrics && ((service, outcome) => metrics.backgroundRun(service, outcome)),
+      );
+      // Stopped first (closers run in reverse), so no tick starts against a closing pool.
+      closers.push(() => services.stop());
+    }
+    return { port, metricsPort: metricsEndpoint?.port, stop: closeAll };
+  } catch (error) {
+    await closeAll();
+    throw error;
   }
-  return {
-    port,
-    async stop() {
-      // First, so no tick starts a transaction against a closing pool.
-      await services?.stop();
-      await locks.close();
-      await server.shutdown(config.shutdownGraceMs);
-      await notifications.close();
-      await closeWithin(database.close(), DATABASE_CLOSE_DEADLINE_MS, log);
-    },
-  };
 }
+
+/** How often health re-checks the database. */
+const DATABASE_HEALTH_INTERVAL_MS = 2000;
 
 /**
  * How long closing the database may take at shutdown. A pooled connection that died inside a

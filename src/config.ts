@@ -2,6 +2,7 @@
  * The process configuration, parsed once from the environment. This is the only module
  * that reads `process.env`; everything else receives a frozen {@link Config}.
  */
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -21,9 +22,31 @@ export interface Config {
   readonly shutdownGraceMs: number;
   /** The background loops of spec §5.5 and the lease reaper. */
   readonly backgroundServices: BackgroundServicesConfig;
+  /**
+   * How long a task run's tag slot lives without a state change or a renewal before the
+   * reaper may free it (`FLOWGATE_TAG_SLOT_LEASE_SECONDS`; Prefect: effectively forever).
+   */
+  readonly tagSlotLeaseSeconds: number;
+  readonly mesh: MeshConfig;
 }
 
 /** Intervals and thresholds of the background services, in seconds. */
+/** What a service mesh and its operators need: metrics, auth, admission, connection ages. */
+export interface MeshConfig {
+  /** Prometheus `/metrics` port (`FLOWGATE_METRICS_PORT`); undefined: no endpoint. */
+  readonly metricsPort: number | undefined;
+  /** Accepted bearer tokens (`FLOWGATE_AUTH_TOKENS`); undefined: authentication off. */
+  readonly authTokens: readonly string[] | undefined;
+  /** Unary calls in flight beyond this get RESOURCE_EXHAUSTED (`FLOWGATE_MAX_IN_FLIGHT`, 0: off). */
+  readonly maxInFlight: number;
+  /** Database connections in the pool (`FLOWGATE_DB_POOL_SIZE`). */
+  readonly dbPoolSize: number;
+  readonly keepaliveTimeMs: number;
+  readonly keepaliveTimeoutMs: number;
+  readonly maxConnectionAgeMs: number;
+  readonly maxConnectionAgeGraceMs: number;
+}
+
 export interface BackgroundServicesConfig {
   /** `false` runs no loop on this replica (`FLOWGATE_BACKGROUND_SERVICES`). */
   readonly enabled: boolean;
@@ -35,9 +58,12 @@ export interface BackgroundServicesConfig {
   readonly pauseExpirationLoopSeconds: number;
   /** A run CANCELLING this long is Cancelled (`FLOWGATE_CANCELLING_TIMEOUT_SECONDS`). */
   readonly cancellingTimeoutSeconds: number;
-  /** How often CANCELLING timeouts are checked (`FLOWGATE_CANCELLATION_LOOP_SECONDS`). */
+  /**
+   * How often CANCELLING timeouts are checked and the task runs and subflows of CANCELLED
+   * runs are cancelled (`FLOWGATE_CANCELLATION_LOOP_SECONDS`).
+   */
   readonly cancellationLoopSeconds: number;
-  /** How often expired leases are reaped (`FLOWGATE_LEASE_REAPER_LOOP_SECONDS`). */
+  /** How often expired leases and tag slots are reaped (`FLOWGATE_LEASE_REAPER_LOOP_SECONDS`). */
   readonly leaseReaperLoopSeconds: number;
 }
 
@@ -62,7 +88,42 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     logLevel: logLevel(env),
     shutdownGraceMs: integer(env, "FLOWGATE_SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
     backgroundServices: backgroundServices(env),
+    tagSlotLeaseSeconds: seconds(env, "FLOWGATE_TAG_SLOT_LEASE_SECONDS", 300, 1, 365 * DAY),
+    mesh: mesh(env),
   });
+}
+
+function mesh(env: Env): MeshConfig {
+  const metricsPort = nonEmpty(env, "FLOWGATE_METRICS_PORT");
+  return Object.freeze({
+    metricsPort:
+      metricsPort === undefined ? undefined : integer(env, "FLOWGATE_METRICS_PORT", 0, 0, 65535),
+    authTokens: authTokens(env),
+    maxInFlight: integer(env, "FLOWGATE_MAX_IN_FLIGHT", 256, 0, 1_000_000),
+    dbPoolSize: integer(env, "FLOWGATE_DB_POOL_SIZE", 10, 1, 1000),
+    keepaliveTimeMs: integer(env, "FLOWGATE_KEEPALIVE_TIME_MS", 30_000, 1000, 86_400_000),
+    keepaliveTimeoutMs: integer(env, "FLOWGATE_KEEPALIVE_TIMEOUT_MS", 10_000, 1000, 600_000),
+    maxConnectionAgeMs: integer(env, "FLOWGATE_MAX_CONNECTION_AGE_MS", 300_000, 1000, 86_400_000),
+    maxConnectionAgeGraceMs: integer(
+      env,
+      "FLOWGATE_MAX_CONNECTION_AGE_GRACE_MS",
+      30_000,
+      0,
+      86_400_000,
+    ),
+  });
+}
+
+/** A comma-separated list, or the path of a file with one token per line. */
+function authTokens(env: Env): readonly string[] | undefined {
+  const raw = nonEmpty(env, "FLOWGATE_AUTH_TOKENS");
+  if (raw === undefined) return undefined;
+  const fromFile = existsSync(raw) ? readFileSync(raw, "utf8").split(/\r?\n/) : raw.split(",");
+  const tokens = fromFile
+    .map((token) => token.trim())
+    .filter((token) => token !== "" && !token.startsWith("#"));
+  if (tokens.length === 0) throw new ConfigError("FLOWGATE_AUTH_TOKENS", "names no token");
+  return Object.freeze(tokens);
 }
 
 /** Loops may run as often as every 0.1 s and as seldom as once a day. */

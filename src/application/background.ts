@@ -2,11 +2,13 @@
  * What the background services (src/services) need from persistence, as small ports.
  *
  * The services find candidates with plain reads, then propose each transition through
- * {@link FlowRunUseCases.setState} in its own transaction: a candidate is only a hint, so
+ * {@link FlowRunUseCases.setState} (task runs: `TaskRunUseCases.setState`) in its own
+ * transaction: a candidate is only a hint, so
  * each one carries the id of the state it was selected in, and the proposal is dropped
  * unless the run is still in that state once its row is locked. Reaping expired leases is
- * the one write the services make outside orchestration; it is a port of its own because
- * it must delete the lease and give its slots back in one transaction.
+ * (and expired tag-slot holders) is the one write the services make outside orchestration;
+ * it is a port of its own because it must delete the lease and give its slots back in one
+ * transaction.
  *
  * @see ./flow-runs.ts
  */
@@ -22,6 +24,18 @@ export interface LateRunCandidate extends RunInState {
   readonly nextScheduledStartTime: Date;
 }
 
+/** A task run selected by a service, with the state it was in when selected. */
+export interface TaskRunInState {
+  readonly taskRunId: string;
+  readonly stateId: string;
+}
+
+/** A non-terminal subflow of a CANCELLED flow run. */
+export interface SubflowCandidate extends RunInState {
+  /** Deployed subflows are asked to cancel (CANCELLING), so their worker stops the infrastructure. */
+  readonly hasDeployment: boolean;
+}
+
 /** The reads that find work for the services; none locks. */
 export interface BackgroundQueries {
   /**
@@ -33,6 +47,17 @@ export interface BackgroundQueries {
   findExpiredPauses(now: Date, limit: number): Promise<RunInState[]>;
   /** CANCELLING runs whose state was entered at or before `enteredBefore`, at most `limit`. */
   findStaleCancelling(enteredBefore: Date, limit: number): Promise<RunInState[]>;
+  /**
+   * Task runs in a non-terminal state (SCHEDULED, PENDING, RUNNING, PAUSED, CANCELLING)
+   * whose flow run is CANCELLED, at most `limit`.
+   */
+  findTaskRunsOfCancelledFlowRuns(limit: number): Promise<TaskRunInState[]>;
+  /**
+   * Non-terminal subflows (flow runs whose `parent_task_run_id` is a task run of a CANCELLED
+   * flow run), at most `limit`; deployed subflows already CANCELLING are left out (their
+   * worker, or the CANCELLING timeout, finishes them).
+   */
+  findSubflowsOfCancelledFlowRuns(limit: number): Promise<SubflowCandidate[]>;
 }
 
 /** A lease the reaper deleted, and what it gave back. */
@@ -53,6 +78,22 @@ export interface ReapedLease {
  */
 export interface ExpiredLeaseReaper {
   reapExpiredLeases(now: Date, limit: number): Promise<ReapedLease[]>;
+  /**
+   * Tag-slot holders of crashed task runs: deletes up to `limit` `tag_concurrency_holder`
+   * rows whose `expires_at < now` in one statement (skipping rows a transition holds locked:
+   * it is renewing or releasing them). A tag limit's active slots *are* its holder rows, so
+   * deleting the row frees the slot; there is no counter to decrement.
+   */
+  reapExpiredTagSlots(now: Date, limit: number): Promise<ReapedTagSlot[]>;
+}
+
+/** A tag slot whose holder row the reaper deleted. */
+export interface ReapedTagSlot {
+  readonly limitId: string;
+  /** The limit's tag (`null` if the limit vanished meanwhile). */
+  readonly tag: string | null;
+  readonly taskRunId: string;
+  readonly expiresAt: Date;
 }
 
 /** The outcome of {@link ExclusiveLocks.runExclusively}. */

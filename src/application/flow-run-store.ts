@@ -39,6 +39,14 @@ export interface FlowRunFilter {
   readonly tags: readonly string[];
 }
 
+/** How a store transaction ends besides success or failure. */
+export interface TransactionOptions {
+  /** A caller that gave up (deadline, cancellation): the transaction is rolled back. */
+  readonly signal?: AbortSignal | undefined;
+  /** Roll back even when `work` succeeds, and still resolve to its result (dry runs). */
+  readonly rollback?: boolean | undefined;
+}
+
 /** One transaction of flow-run orchestration. */
 export interface FlowRunTransaction {
   /** The run, row-locked (`FOR UPDATE`) until commit, with its current state. */
@@ -65,7 +73,7 @@ export interface FlowRunStore {
   /** Runs `work` in one transaction; commits when it resolves, rolls back when it throws. */
   transaction<T>(
     work: (tx: FlowRunTransaction) => Promise<T>,
-    options?: { signal?: AbortSignal },
+    options?: TransactionOptions,
   ): Promise<T>;
   findFlowRun(flowRunId: string): Promise<FlowRunRecord | null>;
   listFlowRuns(

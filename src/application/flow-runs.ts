@@ -42,6 +42,8 @@ export interface SetFlowRunStateCommand {
   /** Internal callers may fix the new state's id (spec §5.5, CANCELLING timeout). */
   readonly stateId?: string;
   readonly signal?: AbortSignal;
+  /** Orchestrate in a transaction that is rolled back: report what would happen. */
+  readonly dryRun?: boolean;
   /** Runs in the same transaction after the orchestration, before commit (ResumeFlowRun stores its input). */
   readonly beforeCommit?: (
     tx: FlowRunTransaction,
@@ -135,7 +137,7 @@ export class FlowRunUseCases {
         await command.beforeCommit?.(tx, result);
         return result;
       },
-      { signal: command.signal },
+      { signal: command.signal, rollback: command.dryRun },
     );
   }
 

@@ -4,6 +4,7 @@
  */
 import type { State, StateType, TaskRun, TaskRunPolicy } from "../domain/index.ts";
 import type { StateWriter, TaskOrchestrationDeps } from "../orchestration/index.ts";
+import type { TransactionOptions } from "./flow-run-store.ts";
 import type { Cursor } from "./paging.ts";
 
 /** The fields a client gives a new task run. */
@@ -52,7 +53,7 @@ export interface TaskRunTransaction {
 export interface TaskRunStore {
   transaction<T>(
     work: (tx: TaskRunTransaction) => Promise<T>,
-    options?: { signal?: AbortSignal },
+    options?: TransactionOptions,
   ): Promise<T>;
   findTaskRun(taskRunId: string): Promise<TaskRunRecord | null>;
   listTaskRuns(

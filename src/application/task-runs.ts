@@ -35,6 +35,16 @@ export interface SetTaskRunStateCommand {
   readonly state: StateInit;
   readonly force: boolean;
   readonly signal?: AbortSignal;
+  /** Orchestrate in a transaction that is rolled back: report what would happen. */
+  readonly dryRun?: boolean;
+  /**
+   * Runs in the same transaction after the orchestration, before commit (background
+   * services drop a stale candidate by throwing here, which rolls the proposal back).
+   */
+  readonly beforeCommit?: (
+    tx: TaskRunTransaction,
+    result: TaskOrchestrationResult,
+  ) => Promise<void>;
 }
 
 export class TaskRunUseCases {
@@ -108,9 +118,17 @@ export class TaskRunUseCases {
       async (tx) => {
         const locked = await tx.lockTaskRun(command.taskRunId);
         if (locked === null) throw new NotFoundError("task run", command.taskRunId);
-        return this.#orchestrate(tx, locked.run, locked.state, command.state, command.force);
+        const result = await this.#orchestrate(
+          tx,
+          locked.run,
+          locked.state,
+          command.state,
+          command.force,
+        );
+        await command.beforeCommit?.(tx, result);
+        return result;
       },
-      { signal: command.signal },
+      { signal: command.signal, rollback: command.dryRun },
     );
   }
 

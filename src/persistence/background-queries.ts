@@ -4,7 +4,13 @@
  * proposed, so a run that moved on meanwhile is left alone.
  */
 import type { MikroORM } from "@mikro-orm/postgresql";
-import type { BackgroundQueries, LateRunCandidate, RunInState } from "../application/background.ts";
+import type {
+  BackgroundQueries,
+  LateRunCandidate,
+  RunInState,
+  SubflowCandidate,
+  TaskRunInState,
+} from "../application/background.ts";
 import { translatingErrors } from "./errors.ts";
 
 interface CandidateRow {
@@ -64,7 +70,43 @@ export class PgBackgroundQueries implements BackgroundQueries {
       return rows.map(candidate);
     });
   }
+
+  findTaskRunsOfCancelledFlowRuns(limit: number): Promise<TaskRunInState[]> {
+    return translatingErrors(async () => {
+      // Driven by the cancelled flow runs (state_type index) and task_run(flow_run_id).
+      const rows = await this.#orm.em.fork().execute<CandidateRow[]>(
+        `select t.id, t.state_id from task_run t join flow_run f on f.id = t.flow_run_id
+         where f.state_type = 'CANCELLED' and t.state_id is not null
+           and t.state_type in ${NON_TERMINAL}
+         order by t.id limit ?`,
+        [limit],
+      );
+      return rows.map((row) => ({ taskRunId: row.id, stateId: row.state_id }));
+    });
+  }
+
+  findSubflowsOfCancelledFlowRuns(limit: number): Promise<SubflowCandidate[]> {
+    return translatingErrors(async () => {
+      const rows = await this.#orm.em
+        .fork()
+        .execute<(CandidateRow & { has_deployment: boolean })[]>(
+          `select s.id, s.state_id, s.deployment_id is not null as has_deployment
+         from flow_run s
+         join task_run t on t.id = s.parent_task_run_id
+         join flow_run f on f.id = t.flow_run_id
+         where f.state_type = 'CANCELLED' and s.state_id is not null
+           and s.state_type in ${NON_TERMINAL}
+           and not (s.deployment_id is not null and s.state_type = 'CANCELLING')
+         order by s.id limit ?`,
+          [limit],
+        );
+      return rows.map((row) => ({ ...candidate(row), hasDeployment: row.has_deployment }));
+    });
+  }
 }
+
+/** The state types a run can still leave (spec §1.1: all but the terminal ones). */
+const NON_TERMINAL = `('SCHEDULED', 'PENDING', 'RUNNING', 'PAUSED', 'CANCELLING')`;
 
 function candidate(row: CandidateRow): RunInState {
   return { flowRunId: row.id, stateId: row.state_id };

@@ -13,6 +13,8 @@ export interface Database {
   readonly orm: MikroORM;
   /** The connection URL in use (external or embedded). */
   readonly url: string;
+  /** Resolves when the database answers a trivial query; rejects otherwise. */
+  ping(): Promise<void>;
   /** Closes the pool, then stops the embedded PostgreSQL if one was started. */
   close(): Promise<void>;
 }
@@ -55,6 +57,9 @@ export async function openDatabase(options: DatabaseOptions, log: Logger): Promi
     return {
       orm,
       url,
+      async ping() {
+        await orm.em.fork().execute("select 1");
+      },
       async close() {
         await orm.close(true);
         await embedded?.stop();

@@ -10,6 +10,7 @@ import type {
   FlowRunStore,
   FlowRunTransaction,
   NewFlowRun,
+  TransactionOptions,
 } from "../application/flow-run-store.ts";
 import type { Cursor } from "../application/paging.ts";
 import type { FlowRun, JsonValue, State } from "../domain/index.ts";
@@ -37,14 +38,13 @@ import {
 import { FlowRunStateWriter } from "./orchestration/flow-state-writer.ts";
 import { PgGlobalConcurrencyLimits } from "./orchestration/global-limits.ts";
 import { PgLeaseStore } from "./orchestration/lease-store.ts";
+import { PgSubflowParentTasks } from "./orchestration/subflow-parent-tasks.ts";
 import { pgTextArray } from "./sql.ts";
 import { applyFlowRun, flowRunFromEntity, stateFromRow, toDate } from "./state-mapping.ts";
+import type { TaskRunStoreOptions } from "./task-run-store.ts";
+import { runTransaction } from "./transaction.ts";
 
-export interface FlowRunStoreOptions {
-  readonly clock: Clock;
-  readonly ids: IdGenerator;
-  readonly settings: OrchestrationSettings;
-}
+export type FlowRunStoreOptions = TaskRunStoreOptions;
 
 export class PgFlowRunStore implements FlowRunStore {
   readonly #orm: MikroORM;
@@ -57,15 +57,12 @@ export class PgFlowRunStore implements FlowRunStore {
 
   transaction<T>(
     work: (tx: FlowRunTransaction) => Promise<T>,
-    options?: { signal?: AbortSignal },
+    options: TransactionOptions = {},
   ): Promise<T> {
-    return translatingErrors(() =>
-      this.#orm.em.fork().transactional(async (em) => {
-        const result = await work(new PgFlowRunTransaction(em, this.#options));
-        // A caller that gave up (deadline, cancellation) must not see its transition commit.
-        options?.signal?.throwIfAborted();
-        return result;
-      }),
+    return runTransaction(
+      this.#orm,
+      (em) => work(new PgFlowRunTransaction(em, this.#options)),
+      options,
     );
   }
 
@@ -205,6 +202,7 @@ class PgFlowRunTransaction implements FlowRunTransaction {
       leases: new PgLeaseStore(em, clock, ids),
       events: new PgEventOutbox(em),
       relatedResources: new PgRelatedResourceReader(em, this.#flows),
+      subflowParentTasks: new PgSubflowParentTasks(em, options),
     };
     this.stateWriter = new FlowRunStateWriter(em, (runId, timestamp) => {
       const latest = this.#latestStates.get(runId);

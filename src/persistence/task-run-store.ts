@@ -4,6 +4,7 @@
  */
 import { LockMode } from "@mikro-orm/core";
 import type { EntityManager, MikroORM } from "@mikro-orm/postgresql";
+import type { TransactionOptions } from "../application/flow-run-store.ts";
 import type { Cursor } from "../application/paging.ts";
 import type {
   NewTaskRun,
@@ -34,6 +35,7 @@ import {
 import { TaskRunStateWriter } from "./orchestration/task-state-writer.ts";
 import { pgTextArray } from "./sql.ts";
 import { applyTaskRun, stateFromRow, taskRunFromEntity } from "./state-mapping.ts";
+import { runTransaction } from "./transaction.ts";
 
 export interface TaskRunStoreOptions {
   readonly clock: Clock;
@@ -53,14 +55,12 @@ export class PgTaskRunStore implements TaskRunStore {
 
   transaction<T>(
     work: (tx: TaskRunTransaction) => Promise<T>,
-    options?: { signal?: AbortSignal },
+    options: TransactionOptions = {},
   ): Promise<T> {
-    return translatingErrors(() =>
-      this.#orm.em.fork().transactional(async (em) => {
-        const result = await work(new PgTaskRunTransaction(em, this.#options));
-        options?.signal?.throwIfAborted();
-        return result;
-      }),
+    return runTransaction(
+      this.#orm,
+      (em) => work(new PgTaskRunTransaction(em, this.#options)),
+      options,
     );
   }
 
@@ -157,7 +157,7 @@ export class PgTaskRunStore implements TaskRunStore {
   }
 }
 
-class PgTaskRunTransaction implements TaskRunTransaction {
+export class PgTaskRunTransaction implements TaskRunTransaction {
   readonly #em: EntityManager;
   readonly #entities = new Map<string, TaskRunEntity>();
   readonly deps: TaskOrchestrationDeps;

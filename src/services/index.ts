@@ -8,16 +8,23 @@ import type {
   ExpiredLeaseReaper,
 } from "../application/background.ts";
 import type { FlowRunUseCases } from "../application/flow-runs.ts";
+import type { TaskRunUseCases } from "../application/task-runs.ts";
 import type { BackgroundServicesConfig } from "../config.ts";
 import type { Logger } from "../logger.ts";
 import type { Clock, IdGenerator } from "../orchestration/index.ts";
+import { CancellationCleanup } from "./cancellation-cleanup.ts";
 import { CancelStaleCancelling } from "./cancelling-timeout.ts";
 import { MarkLateRuns } from "./late-runs.ts";
 import { ReapExpiredLeases } from "./lease-reaper.ts";
-import { ServiceLoop } from "./loop.ts";
+import { ServiceLoop, type TickObserver } from "./loop.ts";
 import { FailExpiredPauses } from "./pause-expirations.ts";
 import type { BackgroundService } from "./service.ts";
 
+export {
+  CANCELLATION_CLEANUP_LOCK_KEY,
+  CancellationCleanup,
+  PARENT_CANCELLED_MESSAGE,
+} from "./cancellation-cleanup.ts";
 export {
   CANCELLING_TIMEOUT_LOCK_KEY,
   CANCELLING_TIMEOUT_MESSAGE,
@@ -36,6 +43,7 @@ export type { BackgroundService, TickResult } from "./service.ts";
 /** What the services need, all injected (the clock too, so tests drive ticks). */
 export interface BackgroundServiceDeps {
   readonly flowRuns: FlowRunUseCases;
+  readonly taskRuns: TaskRunUseCases;
   readonly queries: BackgroundQueries;
   readonly reaper: ExpiredLeaseReaper;
   readonly locks: ExclusiveLocks;
@@ -44,12 +52,15 @@ export interface BackgroundServiceDeps {
   readonly log: Logger;
 }
 
-/** The four services with the configured intervals. */
+/**
+ * The five services with the configured intervals. Cancellation cleanup shares
+ * `cancellationLoopSeconds` with the CANCELLING timeout, as in Prefect (one service there).
+ */
 export function createBackgroundServices(
   deps: BackgroundServiceDeps,
   config: BackgroundServicesConfig,
 ): BackgroundService[] {
-  const { flowRuns, queries, reaper, locks, clock, ids, log } = deps;
+  const { flowRuns, taskRuns, queries, reaper, locks, clock, ids, log } = deps;
   return [
     new MarkLateRuns({
       flowRuns,
@@ -78,6 +89,14 @@ export function createBackgroundServices(
       loopSeconds: config.cancellationLoopSeconds,
       cancellingTimeoutSeconds: config.cancellingTimeoutSeconds,
     }),
+    new CancellationCleanup({
+      flowRuns,
+      taskRuns,
+      queries,
+      locks,
+      log,
+      loopSeconds: config.cancellationLoopSeconds,
+    }),
     new ReapExpiredLeases({
       reaper,
       locks,
@@ -97,8 +116,9 @@ export interface RunningServices {
 export function startBackgroundServices(
   services: readonly BackgroundService[],
   log: Logger,
+  observe?: TickObserver,
 ): RunningServices {
-  const loops = services.map((service) => new ServiceLoop(service, log));
+  const loops = services.map((service) => new ServiceLoop(service, log, observe));
   for (const loop of loops) loop.start();
   log.info({ services: services.map((s) => s.name) }, "background services started");
   return {

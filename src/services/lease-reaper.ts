@@ -2,6 +2,12 @@
  * The expired-lease reaper (spec §1.7, Prefect's repossessor): a holder that stopped
  * renewing its lease gives its concurrency slots back when the lease expires. Each batch is
  * one transaction that deletes expired leases and decrements their limits together.
+ *
+ * It also frees the tag slots of crashed task runs (issue 5; Prefect leases them for 100
+ * years, so a worker dying while RUNNING held its slot forever). A task run's holder row
+ * expires `tagSlotLeaseSeconds` after its last state change or renewal
+ * (RenewConcurrencyLease with the task-run id); an expired row is deleted here, which is
+ * all it takes to free the slot, since a tag limit's active slots are its holder rows.
  */
 import type { ExclusiveLocks, ExpiredLeaseReaper } from "../application/background.ts";
 import type { Logger } from "../logger.ts";
@@ -20,7 +26,7 @@ export interface ReapExpiredLeasesOptions {
   readonly loopSeconds: number;
 }
 
-/** Deletes expired concurrency leases and frees their slots. */
+/** Deletes expired concurrency leases and tag-slot holders, and frees their slots. */
 export class ReapExpiredLeases implements BackgroundService {
   readonly name = "lease-reaper";
   readonly intervalSeconds: number;
@@ -37,6 +43,7 @@ export class ReapExpiredLeases implements BackgroundService {
     return this.#ticks.run(() => this.#reap(signal));
   }
 
+  /** Resolves how many leases and tag slots it freed. */
   async #reap(signal: AbortSignal | undefined): Promise<number> {
     const { reaper, clock } = this.#options;
     const log = this.#options.log.child({ service: this.name });
@@ -55,6 +62,20 @@ export class ReapExpiredLeases implements BackgroundService {
             "expired lease named unknown limits",
           );
         }
+      }
+      reaped += batch.length;
+      if (batch.length < BATCH_SIZE) break;
+    }
+    while (!signal?.aborted) {
+      const batch = await reaper.reapExpiredTagSlots(now, BATCH_SIZE);
+      if (batch.length > 0) {
+        log.info(
+          {
+            freed: batch.length,
+            slots: batch.map(({ tag, limitId, taskRunId }) => ({ tag, limitId, taskRunId })),
+          },
+          "tag slots expired; freed",
+        );
       }
       reaped += batch.length;
       if (batch.length < BATCH_SIZE) break;

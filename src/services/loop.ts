@@ -7,14 +7,19 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "../logger.ts";
 import type { BackgroundService } from "./service.ts";
 
+/** Counts each tick's outcome (ran, skipped, failed) for the metrics endpoint. */
+export type TickObserver = (service: string, outcome: string) => void;
+
 export class ServiceLoop {
   readonly #service: BackgroundService;
   readonly #log: Logger;
+  readonly #observe: TickObserver | undefined;
   readonly #abort = new AbortController();
   #done: Promise<void> | undefined;
 
-  constructor(service: BackgroundService, log: Logger) {
+  constructor(service: BackgroundService, log: Logger, observe?: TickObserver) {
     this.#service = service;
+    this.#observe = observe;
     this.#log = log.child({ service: service.name });
   }
 
@@ -34,8 +39,12 @@ export class ServiceLoop {
       try {
         const result = await this.#service.runOnce(signal);
         this.#log.debug({ result }, "tick");
+        this.#observe?.(this.#service.name, result.status);
       } catch (error) {
-        if (!signal.aborted) this.#log.error({ err: error }, "tick failed; retrying next interval");
+        if (!signal.aborted) {
+          this.#log.error({ err: error }, "tick failed; retrying next interval");
+          this.#observe?.(this.#service.name, "failed");
+        }
       }
       try {
         // Unref'd: a pending sleep must not keep a stopping process alive.

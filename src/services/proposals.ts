@@ -3,14 +3,20 @@
  * reads, so by the time the run row is locked the run may have moved on (resumed, been
  * rescheduled, cancelled by hand). The proposal is kept only if the run is still in the
  * very state it was selected in: otherwise the transaction is rolled back, so a forced
- * Failed can never hit a run that was resumed a moment earlier.
+ * Failed can never hit a run that was resumed a moment earlier. Flow runs and task runs
+ * are guarded the same way.
  */
-import type { RunInState } from "../application/background.ts";
+import type { RunInState, TaskRunInState } from "../application/background.ts";
 import type {
   FlowOrchestrationResult,
   FlowRunUseCases,
   SetFlowRunStateCommand,
 } from "../application/flow-runs.ts";
+import type {
+  SetTaskRunStateCommand,
+  TaskOrchestrationResult,
+  TaskRunUseCases,
+} from "../application/task-runs.ts";
 import { NotFoundError } from "../domain/index.ts";
 import type { Logger } from "../logger.ts";
 
@@ -19,6 +25,23 @@ class CandidateMoved extends Error {}
 
 /** The proposal's result, or why nothing was proposed. */
 export type ProposalOutcome = FlowOrchestrationResult | "moved" | "gone";
+/** The same for a task run. */
+export type TaskProposalOutcome = TaskOrchestrationResult | "moved" | "gone";
+
+/** What {@link proposeForCandidates} needs of an outcome. */
+type AnyOutcome =
+  | {
+      readonly state: { readonly id: string } | null;
+      readonly status: string;
+      readonly details: unknown;
+    }
+  | "moved"
+  | "gone";
+
+/** A candidate of either run kind: the state it was selected in. */
+interface Candidate {
+  readonly stateId: string;
+}
 
 /** What to propose for a candidate; the run id and the guard are filled in. */
 export type Proposal = Omit<SetFlowRunStateCommand, "flowRunId" | "beforeCommit">;
@@ -44,9 +67,33 @@ export async function proposeInState(
   }
 }
 
-export interface BatchOptions<C extends RunInState> {
+/** What to propose for a task-run candidate; the run id and the guard are filled in. */
+export type TaskProposal = Omit<SetTaskRunStateCommand, "taskRunId" | "beforeCommit">;
+
+/** Proposes `proposal` for the task run if it is still in the state it was selected in. */
+export async function proposeTaskInState(
+  taskRuns: TaskRunUseCases,
+  candidate: TaskRunInState,
+  proposal: TaskProposal,
+): Promise<TaskProposalOutcome> {
+  try {
+    return await taskRuns.setState({
+      ...proposal,
+      taskRunId: candidate.taskRunId,
+      beforeCommit: async (_tx, result) => {
+        if (result.context.initialState?.id !== candidate.stateId) throw new CandidateMoved();
+      },
+    });
+  } catch (error) {
+    if (error instanceof CandidateMoved) return "moved";
+    if (error instanceof NotFoundError) return "gone";
+    throw error;
+  }
+}
+
+export interface BatchOptions<C extends Candidate> {
   readonly find: () => Promise<C[]>;
-  readonly propose: (candidate: C) => Promise<ProposalOutcome>;
+  readonly propose: (candidate: C) => Promise<AnyOutcome>;
   readonly batchSize: number;
   readonly signal: AbortSignal | undefined;
   readonly log: Logger;
@@ -57,7 +104,7 @@ export interface BatchOptions<C extends RunInState> {
  * and something changed. One candidate's failure is logged and does not stop the others.
  * Resolves the number of runs whose state changed.
  */
-export async function proposeForCandidates<C extends RunInState>(
+export async function proposeForCandidates<C extends Candidate>(
   options: BatchOptions<C>,
 ): Promise<number> {
   const { find, propose, batchSize, signal, log } = options;
@@ -67,20 +114,18 @@ export async function proposeForCandidates<C extends RunInState>(
     let changedInBatch = 0;
     for (const candidate of batch) {
       if (signal?.aborted) return changed;
+      const fields: object = { ...candidate };
       try {
         const outcome = await propose(candidate);
         if (typeof outcome === "string") {
-          log.debug({ flowRunId: candidate.flowRunId, outcome }, "candidate skipped");
+          log.debug({ ...fields, outcome }, "candidate skipped");
         } else {
           if (outcome.state !== null && outcome.state.id !== candidate.stateId) changedInBatch++;
-          log.info(
-            { flowRunId: candidate.flowRunId, status: outcome.status, details: outcome.details },
-            "proposed",
-          );
+          log.info({ ...fields, status: outcome.status, details: outcome.details }, "proposed");
         }
       } catch (error) {
         if (signal?.aborted) return changed;
-        log.warn({ err: error, flowRunId: candidate.flowRunId }, "proposal failed");
+        log.warn({ ...fields, err: error }, "proposal failed");
       }
     }
     changed += changedInBatch;

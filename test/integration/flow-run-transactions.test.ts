@@ -34,6 +34,7 @@ beforeAll(async () => {
     clock: systemClock,
     ids: uuidv7Ids,
     settings: defaultOrchestrationSettings(),
+    random: Math.random,
   });
   flowRuns = new FlowRunUseCases(store, systemClock, uuidv7Ids);
 });

@@ -15,7 +15,7 @@ export interface TestDatabase {
 
 export async function createTestDatabase(): Promise<TestDatabase> {
   const adminUrl = inject("adminDatabaseUrl");
-  const name = `flowgate_test_${randomBytes(6).toString("hex")}`;
+  const name = `${inject("testDatabasePrefix")}${randomBytes(6).toString("hex")}`;
   await withClient(adminUrl, (client) => client.query(`create database ${name}`));
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
@@ -27,9 +27,19 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     },
     async drop() {
       await pool.end();
-      await withClient(adminUrl, (client) =>
-        client.query(`drop database if exists ${name} with (force)`),
-      );
+      // A closed pool's connections may still be ending; terminating them (WITH FORCE) would
+      // raise in their clients. Wait a little for them to go; whatever is left is dropped by
+      // the global teardown, once every test worker has exited.
+      for (let attempt = 0; attempt < 20; attempt++) {
+        const dropped = await withClient(adminUrl, (client) =>
+          client.query(`drop database if exists ${name}`).then(
+            () => true,
+            () => false,
+          ),
+        );
+        if (dropped) return;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
     },
   };
 }

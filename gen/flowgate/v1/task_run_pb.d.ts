@@ -381,6 +381,14 @@ export declare type SetTaskRunStateRequest = Message<"flowgate.v1.SetTaskRunStat
    * @generated from field: bool force = 3;
    */
   force: boolean;
+
+  /**
+   * Run the whole policy in a transaction that is rolled back, and answer what would have
+   * happened: nothing persists (no state, slot, lease or event).
+   *
+   * @generated from field: bool dry_run = 4;
+   */
+  dryRun: boolean;
 };
 
 /**

@@ -17,6 +17,7 @@ import type { GenService, GenServiceMethods } from "@bufbuild/protobuf/codegenv2
 import * as grpc from "@grpc/grpc-js";
 import { InvalidArgumentError } from "../../domain/service-errors.ts";
 import type { Logger } from "../../logger.ts";
+import type { Authenticator } from "./auth.ts";
 import { toServiceError } from "./errors.ts";
 
 /** What a handler knows about its call besides the request. */
@@ -62,12 +63,24 @@ export type CallObserver = (
   error?: unknown,
 ) => void;
 
+/** What every call of flowgate's services goes through, besides its handler. */
+export interface CallPipeline {
+  readonly observe: CallObserver;
+  readonly log: Logger;
+  /** Throws UNAUTHENTICATED; absent when authentication is off. */
+  readonly authenticate?: Authenticator | undefined;
+  /**
+   * Admission control for unary calls: returns the release of a slot, or throws
+   * RESOURCE_EXHAUSTED when too many calls are in flight (instead of queueing unboundedly).
+   */
+  readonly admit?: (() => () => void) | undefined;
+}
+
 export function addService<S extends GenServiceMethods>(
   server: grpc.Server,
   service: GenService<S>,
   handlers: ServiceHandlers<S>,
-  observe: CallObserver,
-  log: Logger,
+  pipeline: CallPipeline,
 ): void {
   const definition: Record<string, grpc.MethodDefinition<Buffer, unknown>> = {};
   const implementation: grpc.UntypedServiceImplementation = {};
@@ -88,8 +101,8 @@ export function addService<S extends GenServiceMethods>(
     };
     implementation[method.name] =
       method.methodKind === "server_streaming"
-        ? serverStream(method, path, handler as ServerStreamHandler<Method>, observe, log)
-        : unary(method, path, handler as UnaryHandler<Method>, observe, log);
+        ? serverStream(method, path, handler as ServerStreamHandler<Method>, pipeline)
+        : unary(method, path, handler as UnaryHandler<Method>, pipeline);
   }
   server.addService(definition as grpc.ServiceDefinition, implementation);
 }
@@ -98,13 +111,20 @@ function unary(
   method: DescMethod,
   path: string,
   handler: UnaryHandler<Method>,
-  observe: CallObserver,
-  log: Logger,
+  pipeline: CallPipeline,
 ): grpc.handleUnaryCall<Buffer, unknown> {
+  const { observe, log } = pipeline;
   return (call, callback) => {
     const started = performance.now();
     const context = callContext(call, path);
-    run(method, call.request, context, (request) => handler(request, context))
+    run(method, call.request, context, pipeline, async (request) => {
+      const release = pipeline.admit?.();
+      try {
+        return await handler(request, context);
+      } finally {
+        release?.();
+      }
+    })
       .then((response) => {
         callback(null, create(method.output, response as MessageInitShape<DescMessage>));
         observe(path, grpc.status.OK, performance.now() - started);
@@ -121,9 +141,9 @@ function serverStream(
   method: DescMethod,
   path: string,
   handler: ServerStreamHandler<Method>,
-  observe: CallObserver,
-  log: Logger,
+  pipeline: CallPipeline,
 ): grpc.handleServerStreamingCall<Buffer, unknown> {
+  const { observe, log } = pipeline;
   return (call) => {
     const started = performance.now();
     const context = callContext(call, path);
@@ -133,7 +153,7 @@ function serverStream(
         if (ready) resolve();
         else call.once("drain", () => resolve());
       });
-    run(method, call.request, context, (request) => handler(request, context, send))
+    run(method, call.request, context, pipeline, (request) => handler(request, context, send))
       .then(() => {
         call.end();
         observe(path, grpc.status.OK, performance.now() - started);
@@ -151,8 +171,10 @@ async function run<T>(
   method: DescMethod,
   bytes: Buffer,
   context: CallContext,
+  pipeline: CallPipeline,
   invoke: (request: MessageShape<DescMessage>) => Promise<T>,
 ): Promise<T> {
+  pipeline.authenticate?.(context.metadata);
   let request: MessageShape<DescMessage>;
   try {
     request = fromBinary(method.input, bytes);

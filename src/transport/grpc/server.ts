@@ -21,7 +21,10 @@ import type { TaskRunUseCases } from "../../application/task-runs.ts";
 import type { RunWatcher } from "../../application/watch-run.ts";
 import type { Logger } from "../../logger.ts";
 import type { Clock } from "../../orchestration/index.ts";
-import { addService, type CallObserver } from "./bridge.ts";
+import type { Metrics } from "../metrics.ts";
+import type { Authenticator } from "./auth.ts";
+import { addService, type CallObserver, type CallPipeline } from "./bridge.ts";
+import { StatusError } from "./errors.ts";
 import { concurrencyLimitServiceHandlers } from "./handlers/concurrency-limit-service.ts";
 import { deploymentServiceHandlers } from "./handlers/deployment-service.ts";
 import { flowRunServiceHandlers } from "./handlers/flow-run-service.ts";
@@ -60,8 +63,29 @@ const SERVICES: readonly GenService<GenServiceMethods>[] = [
   ConcurrencyLimitService,
 ];
 
-export function createGrpcServer(useCases: UseCases, log: Logger): GrpcServer {
-  const server = new grpc.Server();
+/** Transport settings that do not come from the use cases. */
+export interface GrpcServerOptions {
+  readonly log: Logger;
+  readonly metrics?: Metrics | undefined;
+  readonly authenticate?: Authenticator | undefined;
+  /** Unary calls in flight beyond this are answered RESOURCE_EXHAUSTED (0: no limit). */
+  readonly maxInFlight: number;
+  readonly keepaliveTimeMs: number;
+  readonly keepaliveTimeoutMs: number;
+  /** Connections are closed (GOAWAY) after this age so clients re-balance across replicas. */
+  readonly maxConnectionAgeMs: number;
+  readonly maxConnectionAgeGraceMs: number;
+}
+
+export function createGrpcServer(useCases: UseCases, options: GrpcServerOptions): GrpcServer {
+  const { log, metrics } = options;
+  const server = new grpc.Server({
+    "grpc.keepalive_time_ms": options.keepaliveTimeMs,
+    "grpc.keepalive_timeout_ms": options.keepaliveTimeoutMs,
+    "grpc.keepalive_permit_without_calls": 1,
+    "grpc.max_connection_age_ms": options.maxConnectionAgeMs,
+    "grpc.max_connection_age_grace_ms": options.maxConnectionAgeGraceMs,
+  });
   const observe: CallObserver = (method, code, durationMs) => {
     const line = {
       method,
@@ -70,38 +94,41 @@ export function createGrpcServer(useCases: UseCases, log: Logger): GrpcServer {
     };
     if (code === grpc.status.INTERNAL || code === grpc.status.UNAVAILABLE) log.warn(line, "call");
     else log.info(line, "call");
+    metrics?.rpc(method, grpc.status[code], durationMs / 1000);
   };
-  addService(server, FlowService, flowServiceHandlers(useCases.flows), observe, log);
-  addService(
-    server,
-    DeploymentService,
-    deploymentServiceHandlers(useCases.deployments),
+  const pipeline: CallPipeline = {
     observe,
     log,
-  );
+    authenticate: options.authenticate,
+    admit: options.maxInFlight > 0 ? admission(options.maxInFlight) : undefined,
+  };
+  addService(server, FlowService, flowServiceHandlers(useCases.flows), pipeline);
+  addService(server, DeploymentService, deploymentServiceHandlers(useCases.deployments), pipeline);
   addService(
     server,
     FlowRunService,
     {
-      ...flowRunServiceHandlers(useCases.flowRuns, useCases.flowRunWatcher, useCases.clock),
+      ...flowRunServiceHandlers(
+        useCases.flowRuns,
+        useCases.flowRunWatcher,
+        useCases.clock,
+        metrics,
+      ),
       ...resumeFlowRunHandler(useCases.resumeFlowRun),
     },
-    observe,
-    log,
+    pipeline,
   );
   addService(
     server,
     TaskRunService,
-    taskRunServiceHandlers(useCases.taskRuns, useCases.taskRunWatcher),
-    observe,
-    log,
+    taskRunServiceHandlers(useCases.taskRuns, useCases.taskRunWatcher, metrics),
+    pipeline,
   );
   addService(
     server,
     ConcurrencyLimitService,
     concurrencyLimitServiceHandlers(useCases.leases, useCases.tagLimits),
-    observe,
-    log,
+    pipeline,
   );
   const health = addHealth(
     server,
@@ -138,6 +165,25 @@ export function createGrpcServer(useCases: UseCases, log: Logger): GrpcServer {
         });
       });
     },
+  };
+}
+
+/** Counts unary calls in flight; past `limit`, new calls fail fast instead of queueing. */
+function admission(limit: number): () => () => void {
+  let inFlight = 0;
+  return () => {
+    if (inFlight >= limit) {
+      throw new StatusError(
+        grpc.status.RESOURCE_EXHAUSTED,
+        `too many calls in flight (${limit}); retry with backoff`,
+      );
+    }
+    inFlight++;
+    let released = false;
+    return () => {
+      if (!released) inFlight--;
+      released = true;
+    };
   };
 }
 

@@ -45,13 +45,20 @@ export interface Bench {
   readonly flowRuns: FlowRunUseCases;
   readonly queries: PgBackgroundQueries;
   readonly reaper: PgExpiredLeaseReaper;
+  /** The bench's ORM, for stores a test builds itself (task runs, leases). */
+  readonly database: Database;
   /** A replica's own advisory-lock session (closed by `close`). */
   newLocks(): PgAdvisoryLocks;
   /** A deployment with a concurrency limit of `limit` slots. */
   newDeployment(limit: number): Promise<{ flowId: string; deploymentId: string; limitId: string }>;
   newRun(
     initial: StateInit,
-    options?: { flowId?: string; deploymentId?: string; infrastructurePid?: string },
+    options?: {
+      flowId?: string;
+      deploymentId?: string;
+      infrastructurePid?: string;
+      parentTaskRunId?: string;
+    },
   ): Promise<string>;
   /** The run's current state columns. */
   run(runId: string): Promise<{ state_type: string; state_name: string; state_id: string }>;
@@ -66,6 +73,7 @@ export async function openBench(): Promise<Bench> {
     clock,
     ids: uuidv7Ids,
     settings: defaultOrchestrationSettings(),
+    random: Math.random,
   });
   const flowRuns = new FlowRunUseCases(store, clock, uuidv7Ids);
   const locks: PgAdvisoryLocks[] = [];
@@ -85,6 +93,7 @@ export async function openBench(): Promise<Bench> {
     flowRuns,
     queries: new PgBackgroundQueries(database.orm),
     reaper: new PgExpiredLeaseReaper(database.orm),
+    database,
     newLocks() {
       const replica = new PgAdvisoryLocks(db.url, log);
       locks.push(replica);
@@ -113,7 +122,7 @@ export async function openBench(): Promise<Bench> {
           name: "run",
           parameters: {},
           tags: [],
-          parentTaskRunId: null,
+          parentTaskRunId: options.parentTaskRunId ?? null,
           infrastructurePid: options.infrastructurePid ?? null,
           idempotencyKey: null,
           empiricalPolicy: {

@@ -11,6 +11,17 @@ const DEFAULT_BACKGROUND_SERVICES = {
   leaseReaperLoopSeconds: 5,
 };
 
+const DEFAULT_MESH = {
+  metricsPort: undefined,
+  authTokens: undefined,
+  maxInFlight: 256,
+  dbPoolSize: 10,
+  keepaliveTimeMs: 30_000,
+  keepaliveTimeoutMs: 10_000,
+  maxConnectionAgeMs: 300_000,
+  maxConnectionAgeGraceMs: 30_000,
+};
+
 describe("loadConfig", () => {
   it("fills every default from an empty environment", () => {
     expect(loadConfig({}, "/srv/app")).toEqual({
@@ -21,6 +32,8 @@ describe("loadConfig", () => {
       logLevel: "info",
       shutdownGraceMs: 10_000,
       backgroundServices: DEFAULT_BACKGROUND_SERVICES,
+      tagSlotLeaseSeconds: 300,
+      mesh: DEFAULT_MESH,
     });
   });
 
@@ -40,6 +53,15 @@ describe("loadConfig", () => {
         FLOWGATE_CANCELLING_TIMEOUT_SECONDS: "60",
         FLOWGATE_CANCELLATION_LOOP_SECONDS: "2.5",
         FLOWGATE_LEASE_REAPER_LOOP_SECONDS: "1",
+        FLOWGATE_TAG_SLOT_LEASE_SECONDS: "90.5",
+        FLOWGATE_METRICS_PORT: "9464",
+        FLOWGATE_AUTH_TOKENS: "alpha, beta",
+        FLOWGATE_MAX_IN_FLIGHT: "32",
+        FLOWGATE_DB_POOL_SIZE: "20",
+        FLOWGATE_KEEPALIVE_TIME_MS: "20000",
+        FLOWGATE_KEEPALIVE_TIMEOUT_MS: "5000",
+        FLOWGATE_MAX_CONNECTION_AGE_MS: "60000",
+        FLOWGATE_MAX_CONNECTION_AGE_GRACE_MS: "1000",
       },
       "/srv/app",
     );
@@ -59,6 +81,17 @@ describe("loadConfig", () => {
         cancellationLoopSeconds: 2.5,
         leaseReaperLoopSeconds: 1,
       },
+      tagSlotLeaseSeconds: 90.5,
+      mesh: {
+        metricsPort: 9464,
+        authTokens: ["alpha", "beta"],
+        maxInFlight: 32,
+        dbPoolSize: 20,
+        keepaliveTimeMs: 20_000,
+        keepaliveTimeoutMs: 5000,
+        maxConnectionAgeMs: 60_000,
+        maxConnectionAgeGraceMs: 1000,
+      },
     });
   });
 
@@ -75,6 +108,9 @@ describe("loadConfig", () => {
     ["DATABASE_URL", "not a url"],
     ["DATABASE_URL", "mysql://localhost/db"],
     ["FLOWGATE_BACKGROUND_SERVICES", "yes"],
+    ["FLOWGATE_METRICS_PORT", "http"],
+    ["FLOWGATE_AUTH_TOKENS", " , "],
+    ["FLOWGATE_DB_POOL_SIZE", "0"],
     ["FLOWGATE_LATE_RUNS_LOOP_SECONDS", "0"],
     ["FLOWGATE_LATE_RUNS_LOOP_SECONDS", "-5"],
     ["FLOWGATE_LATE_RUNS_AFTER_SECONDS", "soon"],
@@ -82,8 +118,26 @@ describe("loadConfig", () => {
     ["FLOWGATE_CANCELLING_TIMEOUT_SECONDS", "99999999"],
     ["FLOWGATE_CANCELLATION_LOOP_SECONDS", "0.01"],
     ["FLOWGATE_LEASE_REAPER_LOOP_SECONDS", "100000"],
+    ["FLOWGATE_TAG_SLOT_LEASE_SECONDS", "0"],
+    ["FLOWGATE_TAG_SLOT_LEASE_SECONDS", "0.5"],
+    ["FLOWGATE_TAG_SLOT_LEASE_SECONDS", "31536001"],
+    ["FLOWGATE_TAG_SLOT_LEASE_SECONDS", "forever"],
   ])("rejects %s=%s with an error naming the variable", (variable, value) => {
     expect(() => loadConfig({ [variable]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [variable]: value })).toThrow(new RegExp(`^${variable}: `));
+  });
+});
+
+describe("FLOWGATE_AUTH_TOKENS", () => {
+  it("reads a file of tokens, one per line, skipping blanks and comments", async () => {
+    const { mkdtempSync, writeFileSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const path = await import("node:path");
+    const file = path.join(mkdtempSync(path.join(tmpdir(), "flowgate-tokens-")), "tokens");
+    writeFileSync(file, "# workers\nfirst-token\n\nsecond-token\n");
+    expect(loadConfig({ FLOWGATE_AUTH_TOKENS: file }).mesh.authTokens).toEqual([
+      "first-token",
+      "second-token",
+    ]);
   });
 });

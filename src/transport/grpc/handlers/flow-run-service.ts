@@ -5,6 +5,7 @@ import { pageRequest } from "../../../application/paging.ts";
 import type { RunWatcher } from "../../../application/watch-run.ts";
 import type { JsonValue } from "../../../domain/index.ts";
 import type { Clock } from "../../../orchestration/index.ts";
+import type { Metrics } from "../../metrics.ts";
 import type { HandlersFor } from "../bridge.ts";
 import { flowRunToProto, policyFromProto } from "../mappers/flow-run.ts";
 import { orchestrationResultToProto } from "../mappers/orchestration.ts";
@@ -19,6 +20,7 @@ export function flowRunServiceHandlers(
   flowRuns: FlowRunUseCases,
   watcher: RunWatcher,
   clock: Clock,
+  metrics?: Metrics,
 ): Omit<HandlersFor<typeof FlowRunService>, "resumeFlowRun"> {
   return {
     async createFlowRun(request) {
@@ -69,8 +71,17 @@ export function flowRunServiceHandlers(
         flowRunId: requireUuid("flow_run_id", request.flowRunId),
         state: stateInitFromProto("state", request.state),
         force: request.force,
+        dryRun: request.dryRun,
         signal: call.signal,
       });
+      if (!request.dryRun) {
+        metrics?.orchestration(
+          "flow_run",
+          result.context.policyName,
+          result.status,
+          result.context.ruleSignature,
+        );
+      }
       return { result: orchestrationResultToProto(result) };
     },
     async listFlowRunStates(request) {

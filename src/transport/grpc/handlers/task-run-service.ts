@@ -4,6 +4,7 @@ import type { TaskRunService } from "../../../../gen/flowgate/v1/task_run_pb.js"
 import { pageRequest } from "../../../application/paging.ts";
 import type { TaskRunUseCases } from "../../../application/task-runs.ts";
 import type { RunWatcher } from "../../../application/watch-run.ts";
+import type { Metrics } from "../../metrics.ts";
 import type { HandlersFor } from "../bridge.ts";
 import { orchestrationResultToProto } from "../mappers/orchestration.ts";
 import { stateInitFromProto, stateToProto, stateTypeFromProto } from "../mappers/states.ts";
@@ -13,6 +14,7 @@ import { requireTags, requireText, requireUuid } from "../validate.ts";
 export function taskRunServiceHandlers(
   taskRuns: TaskRunUseCases,
   watcher: RunWatcher,
+  metrics?: Metrics,
 ): HandlersFor<typeof TaskRunService> {
   return {
     async createTaskRun(request) {
@@ -61,8 +63,17 @@ export function taskRunServiceHandlers(
         taskRunId: requireUuid("task_run_id", request.taskRunId),
         state: stateInitFromProto("state", request.state),
         force: request.force,
+        dryRun: request.dryRun,
         signal: call.signal,
       });
+      if (!request.dryRun) {
+        metrics?.orchestration(
+          "task_run",
+          result.context.policyName,
+          result.status,
+          result.context.ruleSignature,
+        );
+      }
       return { result: orchestrationResultToProto(result) };
     },
     async listTaskRunStates(request) {
