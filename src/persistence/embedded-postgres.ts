@@ -30,6 +30,7 @@ const START_TIMEOUT_MS = 60_000;
 export interface EmbeddedPostgres {
   /** Connection URL of the `flowgate` database. */
   readonly url: string;
+  readonly port: number;
   readonly dataDir: string;
   stop(): Promise<void>;
 }
@@ -39,9 +40,11 @@ interface RunAs {
   readonly gid: number;
 }
 
+/** @param port listen on this port (a restart that clients must find again); default: a free one. */
 export async function startEmbeddedPostgres(
   requestedDataDir: string,
   log: Logger,
+  port?: number,
 ): Promise<EmbeddedPostgres> {
   const runAs = userInfo().uid === 0 ? ensurePostgresUser() : undefined;
   const binDir = reachableBinaries(runAs, log);
@@ -55,7 +58,7 @@ export async function startEmbeddedPostgres(
       runAs,
     );
   }
-  const port = await freePort();
+  port ??= await freePort();
   const child = spawn(
     path.join(binDir, "postgres"),
     [
@@ -76,6 +79,7 @@ export async function startEmbeddedPostgres(
   log.info({ dataDir, port }, "embedded PostgreSQL started");
   return {
     url: `postgres://postgres@127.0.0.1:${port}/${DATABASE}`,
+    port,
     dataDir,
     stop: () => stopChild(child),
   };
