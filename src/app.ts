@@ -17,6 +17,7 @@ import { createBackgroundServices, startBackgroundServices } from "./services/in
 import { bearerTokenAuthenticator } from "./transport/grpc/auth.ts";
 import { createGrpcServer } from "./transport/grpc/server.ts";
 import { Metrics } from "./transport/metrics.ts";
+import { createTracing, type Tracing } from "./transport/tracing.ts";
 import { createUseCases } from "./use-cases.ts";
 
 export interface App {
@@ -31,7 +32,17 @@ export interface App {
   stop(): Promise<void>;
 }
 
-export async function startApp(config: Config, log: Logger): Promise<App> {
+/** What a test may inject instead of building it from the config. */
+export interface AppOverrides {
+  /** Replaces the tracing built from `FLOWGATE_OTLP_ENDPOINT` (e.g. an in-memory exporter). */
+  readonly tracing?: Tracing;
+}
+
+export async function startApp(
+  config: Config,
+  log: Logger,
+  overrides: AppOverrides = {},
+): Promise<App> {
   const database = await openDatabase({ ...config, poolSize: config.mesh.dbPoolSize }, log);
   const { orm } = database;
   const settings = defaultOrchestrationSettings({
@@ -52,9 +63,15 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
       config.mesh.metricsPort === undefined
         ? undefined
         : new Metrics(new PgMetricsSource(orm, config.mesh.dbPoolSize));
+    const tracing = overrides.tracing ?? createTracing({ otlpEndpoint: config.mesh.otlpEndpoint });
+    // Flushed after the server has drained (closers run in reverse).
+    closers.push(() => tracing.shutdown());
+    if (config.mesh.otlpEndpoint !== undefined)
+      log.info({ otlpHost: new URL(config.mesh.otlpEndpoint).host }, "exporting traces over OTLP");
     const server = createGrpcServer(useCases, {
       log,
       metrics,
+      tracing,
       authenticate:
         config.mesh.authTokens === undefined
           ? undefined

@@ -45,6 +45,8 @@ export interface MeshConfig {
   readonly keepaliveTimeoutMs: number;
   readonly maxConnectionAgeMs: number;
   readonly maxConnectionAgeGraceMs: number;
+  /** OTLP/HTTP collector base URL for traces (`FLOWGATE_OTLP_ENDPOINT`); undefined: no tracing. */
+  readonly otlpEndpoint: string | undefined;
 }
 
 export interface BackgroundServicesConfig {
@@ -111,6 +113,7 @@ function mesh(env: Env): MeshConfig {
       0,
       86_400_000,
     ),
+    otlpEndpoint: httpUrl(env, "FLOWGATE_OTLP_ENDPOINT"),
   });
 }
 
@@ -196,6 +199,22 @@ function databaseUrl(env: Env): string | undefined {
   }
   if (url.protocol !== "postgres:" && url.protocol !== "postgresql:") {
     throw new ConfigError("DATABASE_URL", `expected a postgres:// URL, got ${url.protocol}//`);
+  }
+  return raw;
+}
+
+/** An http:// or https:// URL, e.g. an OTLP collector's `http://otel-collector:4318`. */
+function httpUrl(env: Env, name: string): string | undefined {
+  const raw = nonEmpty(env, name);
+  if (raw === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(name, "not a valid URL");
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new ConfigError(name, `expected an http:// or https:// URL, got ${url.protocol}//`);
   }
   return raw;
 }

@@ -204,9 +204,11 @@ class PgFlowRunTransaction implements FlowRunTransaction {
       relatedResources: new PgRelatedResourceReader(em, this.#flows),
       subflowParentTasks: new PgSubflowParentTasks(em, options),
     };
-    this.stateWriter = new FlowRunStateWriter(em, (runId, timestamp) => {
-      const latest = this.#latestStates.get(runId);
-      if (latest === undefined || timestamp > latest) this.#latestStates.set(runId, timestamp);
+    this.stateWriter = new FlowRunStateWriter(em, async (run, state) => {
+      const latest = this.#latestStates.get(run.id);
+      if (latest === undefined || state.timestamp > latest)
+        this.#latestStates.set(run.id, state.timestamp);
+      await this.saveFlowRun(run);
     });
   }
 

@@ -178,7 +178,7 @@ export class PgTaskRunTransaction implements TaskRunTransaction {
       cache: new PgTaskRunStateCache(em, ids, clock),
       random: { random },
     };
-    this.stateWriter = new TaskRunStateWriter(em);
+    this.stateWriter = new TaskRunStateWriter(em, (run) => this.saveTaskRun(run));
   }
 
   async lockTaskRun(taskRunId: string) {

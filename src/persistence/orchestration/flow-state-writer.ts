@@ -1,7 +1,7 @@
 /**
  * The validate step for flow runs (spec §2.7): the proposed state is inserted in a savepoint
- * of the transition's transaction (one round trip) and becomes the run's current state; the
- * run's own row is flushed by the unit of work at the end of the transaction. A failed insert
+ * of the transition's transaction (one round trip) and becomes the run's current state: the
+ * unit of work then flushes the run row that points at it. A failed insert
  * (e.g. a duplicate timestamp) is rolled back to the savepoint, so the engine can still
  * run cleanup hooks and answer ABORT in a healthy transaction.
  */
@@ -15,10 +15,13 @@ import { statementInSavepoint } from "./savepoint.ts";
 
 export class FlowRunStateWriter implements StateWriter<FlowRun> {
   readonly #em: EntityManager;
-  readonly #onWritten: ((runId: string, timestamp: Date) => void) | undefined;
+  readonly #onWritten: ((run: FlowRun, state: State) => Promise<void>) | undefined;
 
-  /** @param onWritten learns each written state's timestamp (the timestamp port's cache). */
-  constructor(em: EntityManager, onWritten?: (runId: string, timestamp: Date) => void) {
+  /**
+   * @param onWritten runs after the insert: the transaction flushes the run's new state
+   * pointer through its unit of work, and notes the state's timestamp.
+   */
+  constructor(em: EntityManager, onWritten?: (run: FlowRun, state: State) => Promise<void>) {
     this.#em = em;
     this.#onWritten = onWritten;
   }
@@ -30,7 +33,7 @@ export class FlowRunStateWriter implements StateWriter<FlowRun> {
       stateParams(run.id, state),
     );
     run.stateId = state.id;
-    this.#onWritten?.(run.id, state.timestamp);
+    await this.#onWritten?.(run, state);
     return state;
   }
 

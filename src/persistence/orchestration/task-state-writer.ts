@@ -17,9 +17,13 @@ export class TaskRunStateWriter implements StateWriter<TaskRun> {
   readonly #em: EntityManager;
   readonly #events: PgEventOutbox;
 
-  constructor(em: EntityManager) {
+  readonly #onWritten: ((run: TaskRun) => Promise<void>) | undefined;
+
+  /** @param onWritten flushes the run's new state pointer through the unit of work. */
+  constructor(em: EntityManager, onWritten?: (run: TaskRun) => Promise<void>) {
     this.#em = em;
     this.#events = new PgEventOutbox(em);
+    this.#onWritten = onWritten;
   }
 
   async writeState(run: TaskRun, state: State): Promise<State> {
@@ -50,6 +54,7 @@ export class TaskRunStateWriter implements StateWriter<TaskRun> {
       return { value: undefined };
     });
     run.stateId = state.id;
+    await this.#onWritten?.(run);
     return state;
   }
 

@@ -2,7 +2,7 @@
  * The bridge from a protobuf-es service descriptor to a grpc-js ServiceDefinition, with
  * typed handlers. Every call goes through one wrapper that decodes the request (a malformed
  * message is INVALID_ARGUMENT, not INTERNAL), exposes cancellation as an AbortSignal, maps
- * errors to statuses (errors.ts) and writes one log line.
+ * errors to statuses (errors.ts), writes one log line and traces the call (tracing.ts).
  */
 import {
   create,
@@ -17,6 +17,7 @@ import type { GenService, GenServiceMethods } from "@bufbuild/protobuf/codegenv2
 import * as grpc from "@grpc/grpc-js";
 import { InvalidArgumentError } from "../../domain/service-errors.ts";
 import type { Logger } from "../../logger.ts";
+import { INERT_SPAN, type RpcSpan, type Tracing } from "../tracing.ts";
 import type { Authenticator } from "./auth.ts";
 import { toServiceError } from "./errors.ts";
 
@@ -27,6 +28,8 @@ export interface CallContext {
   readonly metadata: grpc.Metadata;
   /** The gRPC method path, `/flowgate.v1.FlowService/CreateFlow`. */
   readonly method: string;
+  /** The call's trace span (inert when tracing is off): handlers record orchestrations on it. */
+  readonly span: RpcSpan;
 }
 
 type Method = GenServiceMethods[string];
@@ -74,6 +77,8 @@ export interface CallPipeline {
    * RESOURCE_EXHAUSTED when too many calls are in flight (instead of queueing unboundedly).
    */
   readonly admit?: (() => () => void) | undefined;
+  /** Starts a span per call; absent means no tracing. */
+  readonly tracing?: Tracing | undefined;
 }
 
 export function addService<S extends GenServiceMethods>(
@@ -116,7 +121,7 @@ function unary(
   const { observe, log } = pipeline;
   return (call, callback) => {
     const started = performance.now();
-    const context = callContext(call, path);
+    const context = callContext(call, path, pipeline);
     run(method, call.request, context, pipeline, async (request) => {
       const release = pipeline.admit?.();
       try {
@@ -127,11 +132,13 @@ function unary(
     })
       .then((response) => {
         callback(null, create(method.output, response as MessageInitShape<DescMessage>));
+        context.span.end(grpc.status.OK);
         observe(path, grpc.status.OK, performance.now() - started);
       })
       .catch((error: unknown) => {
         const status = toServiceError(error, log, path);
         callback(status);
+        context.span.end(status.code, status.details);
         observe(path, status.code, performance.now() - started, error);
       });
   };
@@ -146,7 +153,7 @@ function serverStream(
   const { observe, log } = pipeline;
   return (call) => {
     const started = performance.now();
-    const context = callContext(call, path);
+    const context = callContext(call, path, pipeline);
     const send = (message: unknown) =>
       new Promise<void>((resolve) => {
         const ready = call.write(create(method.output, message as MessageInitShape<DescMessage>));
@@ -156,12 +163,14 @@ function serverStream(
     run(method, call.request, context, pipeline, (request) => handler(request, context, send))
       .then(() => {
         call.end();
+        context.span.end(grpc.status.OK);
         observe(path, grpc.status.OK, performance.now() - started);
       })
       .catch((error: unknown) => {
         const code = context.signal.aborted ? grpc.status.CANCELLED : undefined;
         const status = toServiceError(error, log, path);
         if (code === undefined) call.emit("error", status);
+        context.span.end(code ?? status.code, code === undefined ? status.details : "cancelled");
         observe(path, code ?? status.code, performance.now() - started, error);
       });
   };
@@ -191,8 +200,10 @@ async function run<T>(
 function callContext(
   call: grpc.ServerUnaryCall<Buffer, unknown> | grpc.ServerWritableStream<Buffer, unknown>,
   method: string,
+  pipeline: CallPipeline,
 ): CallContext {
   const controller = new AbortController();
   call.once("cancelled", () => controller.abort(new Error("call cancelled")));
-  return { signal: controller.signal, metadata: call.metadata, method };
+  const span = pipeline.tracing?.startRpcSpan(method, call.metadata) ?? INERT_SPAN;
+  return { signal: controller.signal, metadata: call.metadata, method, span };
 }

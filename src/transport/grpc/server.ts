@@ -22,6 +22,7 @@ import type { RunWatcher } from "../../application/watch-run.ts";
 import type { Logger } from "../../logger.ts";
 import type { Clock } from "../../orchestration/index.ts";
 import type { Metrics } from "../metrics.ts";
+import type { Tracing } from "../tracing.ts";
 import type { Authenticator } from "./auth.ts";
 import { addService, type CallObserver, type CallPipeline } from "./bridge.ts";
 import { StatusError } from "./errors.ts";
@@ -67,6 +68,8 @@ const SERVICES: readonly GenService<GenServiceMethods>[] = [
 export interface GrpcServerOptions {
   readonly log: Logger;
   readonly metrics?: Metrics | undefined;
+  /** A span per flowgate RPC and per orchestration; absent: no tracing. */
+  readonly tracing?: Tracing | undefined;
   readonly authenticate?: Authenticator | undefined;
   /** Unary calls in flight beyond this are answered RESOURCE_EXHAUSTED (0: no limit). */
   readonly maxInFlight: number;
@@ -101,6 +104,7 @@ export function createGrpcServer(useCases: UseCases, options: GrpcServerOptions)
     log,
     authenticate: options.authenticate,
     admit: options.maxInFlight > 0 ? admission(options.maxInFlight) : undefined,
+    tracing: options.tracing,
   };
   addService(server, FlowService, flowServiceHandlers(useCases.flows), pipeline);
   addService(server, DeploymentService, deploymentServiceHandlers(useCases.deployments), pipeline);

@@ -20,6 +20,7 @@ const DEFAULT_MESH = {
   keepaliveTimeoutMs: 10_000,
   maxConnectionAgeMs: 300_000,
   maxConnectionAgeGraceMs: 30_000,
+  otlpEndpoint: undefined,
 };
 
 describe("loadConfig", () => {
@@ -62,6 +63,7 @@ describe("loadConfig", () => {
         FLOWGATE_KEEPALIVE_TIMEOUT_MS: "5000",
         FLOWGATE_MAX_CONNECTION_AGE_MS: "60000",
         FLOWGATE_MAX_CONNECTION_AGE_GRACE_MS: "1000",
+        FLOWGATE_OTLP_ENDPOINT: "http://otel-collector:4318",
       },
       "/srv/app",
     );
@@ -91,6 +93,7 @@ describe("loadConfig", () => {
         keepaliveTimeoutMs: 5000,
         maxConnectionAgeMs: 60_000,
         maxConnectionAgeGraceMs: 1000,
+        otlpEndpoint: "http://otel-collector:4318",
       },
     });
   });
@@ -111,6 +114,8 @@ describe("loadConfig", () => {
     ["FLOWGATE_METRICS_PORT", "http"],
     ["FLOWGATE_AUTH_TOKENS", " , "],
     ["FLOWGATE_DB_POOL_SIZE", "0"],
+    ["FLOWGATE_OTLP_ENDPOINT", "otel-collector:4318"],
+    ["FLOWGATE_OTLP_ENDPOINT", "not a url"],
     ["FLOWGATE_LATE_RUNS_LOOP_SECONDS", "0"],
     ["FLOWGATE_LATE_RUNS_LOOP_SECONDS", "-5"],
     ["FLOWGATE_LATE_RUNS_AFTER_SECONDS", "soon"],

@@ -67,13 +67,19 @@ export function flowRunServiceHandlers(
       return {};
     },
     async setFlowRunState(request, call) {
-      const result = await flowRuns.setState({
-        flowRunId: requireUuid("flow_run_id", request.flowRunId),
-        state: stateInitFromProto("state", request.state),
-        force: request.force,
-        dryRun: request.dryRun,
-        signal: call.signal,
-      });
+      const flowRunId = requireUuid("flow_run_id", request.flowRunId);
+      const state = stateInitFromProto("state", request.state);
+      const result = await call.span.orchestration(
+        { runKind: "flow_run", runId: flowRunId, dryRun: request.dryRun },
+        () =>
+          flowRuns.setState({
+            flowRunId,
+            state,
+            force: request.force,
+            dryRun: request.dryRun,
+            signal: call.signal,
+          }),
+      );
       if (!request.dryRun) {
         metrics?.orchestration(
           "flow_run",

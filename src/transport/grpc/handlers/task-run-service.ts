@@ -59,13 +59,19 @@ export function taskRunServiceHandlers(
       return {};
     },
     async setTaskRunState(request, call) {
-      const result = await taskRuns.setState({
-        taskRunId: requireUuid("task_run_id", request.taskRunId),
-        state: stateInitFromProto("state", request.state),
-        force: request.force,
-        dryRun: request.dryRun,
-        signal: call.signal,
-      });
+      const taskRunId = requireUuid("task_run_id", request.taskRunId);
+      const state = stateInitFromProto("state", request.state);
+      const result = await call.span.orchestration(
+        { runKind: "task_run", runId: taskRunId, dryRun: request.dryRun },
+        () =>
+          taskRuns.setState({
+            taskRunId,
+            state,
+            force: request.force,
+            dryRun: request.dryRun,
+            signal: call.signal,
+          }),
+      );
       if (!request.dryRun) {
         metrics?.orchestration(
           "task_run",
