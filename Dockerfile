@@ -10,7 +10,10 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
 
 FROM node:24-slim
+# A V8 heap cap keeps RSS under 300 MB under load (bench/: 272 MB at 16 clients); live
+# data is small, since all state lives in PostgreSQL.
 ENV NODE_ENV=production \
+    NODE_OPTIONS=--max-old-space-size=256 \
     FLOWGATE_HOST=0.0.0.0 \
     FLOWGATE_PORT=50051
 WORKDIR /app

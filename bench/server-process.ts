@@ -3,6 +3,9 @@ import { type ChildProcess, fork } from "node:child_process";
 import path from "node:path";
 import type { ServerMessage, ServerReport } from "./server.ts";
 
+/** V8 old-space cap in MB (see package.json `start`). */
+const HEAP_MB = 256;
+
 export class ServerProcess {
   readonly port: number;
   readonly #child: ChildProcess;
@@ -18,6 +21,8 @@ export class ServerProcess {
 
   static start(url: string): Promise<ServerProcess> {
     const child = fork(path.join(import.meta.dirname, "server.ts"), {
+      // The heap cap of `npm start` and the Dockerfile, so RSS is measured as deployed.
+      execArgv: [...process.execArgv, `--max-old-space-size=${HEAP_MB}`],
       env: { ...process.env, DATABASE_URL: url },
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
