@@ -14,12 +14,7 @@ import type {
 } from "../application/flow-run-store.ts";
 import type { Cursor } from "../application/paging.ts";
 import type { FlowRun, JsonValue, State } from "../domain/index.ts";
-import type {
-  Clock,
-  FlowOrchestrationDeps,
-  IdGenerator,
-  OrchestrationSettings,
-} from "../orchestration/index.ts";
+import type { FlowOrchestrationDeps } from "../orchestration/index.ts";
 import {
   DeploymentEntity,
   FlowEntity,
