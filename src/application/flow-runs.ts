@@ -29,7 +29,7 @@ import type {
   FlowRunTransaction,
   NewFlowRun,
 } from "./flow-run-store.ts";
-import { decodePageToken, encodePageToken, type Page, type PageRequest } from "./paging.ts";
+import { type Page, type PageRequest, readPage } from "./paging.ts";
 
 export type FlowOrchestrationResult = OrchestrationResult<FlowRun, FlowOrchestrationDeps>;
 
@@ -93,19 +93,12 @@ export class FlowRunUseCases {
     return record;
   }
 
-  async list(filter: FlowRunFilter, page: PageRequest): Promise<Page<FlowRunRecord>> {
-    const rows = await this.#store.listFlowRuns(
-      filter,
-      page.pageSize + 1,
-      decodePageToken(page.pageToken),
+  list(filter: FlowRunFilter, page: PageRequest): Promise<Page<FlowRunRecord>> {
+    return readPage(
+      page,
+      (limit, after) => this.#store.listFlowRuns(filter, limit, after),
+      (record) => ({ created: record.created, id: record.run.id }),
     );
-    const items = rows.slice(0, page.pageSize);
-    const last = items.at(-1);
-    const more = rows.length > page.pageSize && last !== undefined;
-    return {
-      items,
-      nextPageToken: more ? encodePageToken({ created: last.created, id: last.run.id }) : "",
-    };
   }
 
   async delete(flowRunId: string): Promise<void> {

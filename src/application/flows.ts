@@ -3,7 +3,7 @@
  * provides; the application never touches the ORM directly.
  */
 import { NotFoundError } from "../domain/service-errors.ts";
-import { decodePageToken, encodePageToken, type Page, type PageRequest } from "./paging.ts";
+import { type Page, type PageRequest, readPage } from "./paging.ts";
 
 export interface Flow {
   readonly id: string;
@@ -41,13 +41,12 @@ export class FlowUseCases {
     return flow;
   }
 
-  async list(request: PageRequest): Promise<Page<Flow>> {
-    const after = decodePageToken(request.pageToken);
-    const rows = await this.#flows().list(request.pageSize + 1, after);
-    const items = rows.slice(0, request.pageSize);
-    const last = items.at(-1);
-    const more = rows.length > request.pageSize && last !== undefined;
-    return { items, nextPageToken: more ? encodePageToken(last) : "" };
+  list(request: PageRequest): Promise<Page<Flow>> {
+    return readPage(
+      request,
+      (limit, after) => this.#flows().list(limit, after),
+      (flow) => flow,
+    );
   }
 
   async delete(id: string): Promise<void> {

@@ -46,3 +46,19 @@ export function decodePageToken(token: string): Cursor | undefined {
   }
   throw new InvalidArgumentError("page_token", "not a token from a previous response");
 }
+
+/**
+ * Reads one page: asks `read` for one row more than the page holds (to know whether another
+ * page follows, without a count) after the request's cursor, and encodes the next token.
+ */
+export async function readPage<T>(
+  request: PageRequest,
+  read: (limit: number, after: Cursor | undefined) => Promise<T[]>,
+  cursorOf: (item: T) => Cursor,
+): Promise<Page<T>> {
+  const rows = await read(request.pageSize + 1, decodePageToken(request.pageToken));
+  const items = rows.slice(0, request.pageSize);
+  const last = items.at(-1);
+  const more = rows.length > request.pageSize && last !== undefined;
+  return { items, nextPageToken: more ? encodePageToken(cursorOf(last)) : "" };
+}

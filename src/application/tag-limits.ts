@@ -3,13 +3,7 @@
  * holding a slot — so `active slots == live holders` holds by construction.
  */
 import { InvalidArgumentError, NotFoundError } from "../domain/index.ts";
-import {
-  type Cursor,
-  decodePageToken,
-  encodePageToken,
-  type Page,
-  type PageRequest,
-} from "./paging.ts";
+import { type Cursor, type Page, type PageRequest, readPage } from "./paging.ts";
 
 export interface TagLimitRecord {
   readonly id: string;
@@ -55,12 +49,12 @@ export class TagLimitUseCases {
     return found;
   }
 
-  async list(page: PageRequest): Promise<Page<TagLimitRecord>> {
-    const rows = await this.#limits().list(page.pageSize + 1, decodePageToken(page.pageToken));
-    const items = rows.slice(0, page.pageSize);
-    const last = items.at(-1);
-    const more = rows.length > page.pageSize && last !== undefined;
-    return { items, nextPageToken: more ? encodePageToken(last) : "" };
+  list(page: PageRequest): Promise<Page<TagLimitRecord>> {
+    return readPage(
+      page,
+      (limit, after) => this.#limits().list(limit, after),
+      (limit) => limit,
+    );
   }
 
   async delete(tag: string): Promise<void> {

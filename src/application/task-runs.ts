@@ -19,7 +19,7 @@ import {
   type TaskOrchestrationDeps,
   taskRunPolicies,
 } from "../orchestration/index.ts";
-import { decodePageToken, encodePageToken, type Page, type PageRequest } from "./paging.ts";
+import { type Page, type PageRequest, readPage } from "./paging.ts";
 import type {
   NewTaskRun,
   TaskRunFilter,
@@ -86,19 +86,12 @@ export class TaskRunUseCases {
     return record;
   }
 
-  async list(filter: TaskRunFilter, page: PageRequest): Promise<Page<TaskRunRecord>> {
-    const rows = await this.#store.listTaskRuns(
-      filter,
-      page.pageSize + 1,
-      decodePageToken(page.pageToken),
+  list(filter: TaskRunFilter, page: PageRequest): Promise<Page<TaskRunRecord>> {
+    return readPage(
+      page,
+      (limit, after) => this.#store.listTaskRuns(filter, limit, after),
+      (record) => ({ created: record.created, id: record.run.id }),
     );
-    const items = rows.slice(0, page.pageSize);
-    const last = items.at(-1);
-    const more = rows.length > page.pageSize && last !== undefined;
-    return {
-      items,
-      nextPageToken: more ? encodePageToken({ created: last.created, id: last.run.id }) : "",
-    };
   }
 
   async delete(taskRunId: string): Promise<void> {

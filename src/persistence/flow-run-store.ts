@@ -34,8 +34,16 @@ import { FlowRunStateWriter } from "./orchestration/flow-state-writer.ts";
 import { PgGlobalConcurrencyLimits } from "./orchestration/global-limits.ts";
 import { PgLeaseStore } from "./orchestration/lease-store.ts";
 import { PgSubflowParentTasks } from "./orchestration/subflow-parent-tasks.ts";
+import { FLOW_RUN_TABLES, statesSince, watchStart } from "./run-history.ts";
 import { pgTextArray } from "./sql.ts";
-import { applyFlowRun, flowRunFromEntity, stateFromRow, toDate } from "./state-mapping.ts";
+import {
+  applyFlowRun,
+  flowRunFromEntity,
+  type StateColumns,
+  stateFromColumns,
+  stateFromRow,
+  toDate,
+} from "./state-mapping.ts";
 import type { TaskRunStoreOptions } from "./task-run-store.ts";
 import { runTransaction } from "./transaction.ts";
 
@@ -124,57 +132,22 @@ export class PgFlowRunStore implements FlowRunStore {
   }
 
   statesSince(flowRunId: string, afterSeq: number): Promise<{ seq: number; state: State }[]> {
-    return translatingErrors(async () => {
-      const em = this.#orm.em.fork();
-      const rows = await em.execute<(StateRowColumns & { seq: string })[]>(
-        `select e.seq, s.id, s.type, s.name, s."timestamp", s.message, s.state_details, s.data
-         from event e join flow_run_state s on s.id = e.id
-         where e.resource_id = ? and e.seq > ? order by e.seq`,
-        [flowRunId, afterSeq],
-      );
-      return rows.map((row) => ({ seq: Number(row.seq), state: stateFromColumns(row) }));
-    });
+    return translatingErrors(() =>
+      statesSince(this.#orm.em.fork(), FLOW_RUN_TABLES, flowRunId, afterSeq),
+    );
   }
 
   watchStart(flowRunId: string): Promise<{ state: State | null; seq: number } | null> {
-    return translatingErrors(async () => {
-      // One statement, one snapshot: the state and the sequence number agree.
-      const rows = await this.#orm.em
-        .fork()
-        .execute<(Partial<StateRowColumns> & { seq: string | null; run: string })[]>(
-          `select fr.id as run, (select max(seq) from event where resource_id = fr.id) as seq,
-           s.id, s.type, s.name, s."timestamp", s.message, s.state_details, s.data
-         from flow_run fr left join flow_run_state s on s.id = fr.state_id where fr.id = ?`,
-          [flowRunId],
-        );
-      const row = rows[0];
-      if (row === undefined) return null;
-      const state = row.id == null ? null : stateFromColumns(row as StateRowColumns);
-      return { state, seq: Number(row.seq ?? 0) };
-    });
+    return translatingErrors(() => watchStart(this.#orm.em.fork(), FLOW_RUN_TABLES, flowRunId));
   }
 }
 
 /** What the lock reads besides the run: its current state, newest timestamp and flow. */
-type ContextRow = Partial<StateRowColumns> & {
+type ContextRow = Partial<StateColumns> & {
   latest: Date | string | null;
   flow_name: string | null;
   flow_tags: string[] | null;
 };
-
-interface StateRowColumns {
-  id: string;
-  type: string;
-  name: string;
-  timestamp: Date | string;
-  message: string | null;
-  state_details: Record<string, unknown>;
-  data: unknown;
-}
-
-function stateFromColumns(row: StateRowColumns): State {
-  return stateFromRow({ ...row, stateDetails: row.state_details });
-}
 
 class PgFlowRunTransaction implements FlowRunTransaction {
   readonly #em: EntityManager;
@@ -239,7 +212,7 @@ class PgFlowRunTransaction implements FlowRunTransaction {
         tags: row.flow_tags ?? [],
       });
     }
-    const state = row?.id == null ? null : stateFromColumns(row as StateRowColumns);
+    const state = row?.id == null ? null : stateFromColumns(row as StateColumns);
     return { run: flowRunFromEntity(entity), state };
   }
 

@@ -177,3 +177,18 @@ function applyBookkeeping(entity: BookkeepingColumns, run: RunBookkeeping): void
   entity.totalRunTime = run.totalRunTime;
   entity.tags = [...run.tags];
 }
+
+/** State columns as raw queries return them. */
+export interface StateColumns {
+  id: string;
+  type: string;
+  name: string;
+  timestamp: Date | string;
+  message: string | null;
+  state_details: Record<string, unknown>;
+  data: unknown;
+}
+
+export function stateFromColumns(row: StateColumns): State {
+  return stateFromRow({ ...row, stateDetails: row.state_details });
+}

@@ -29,10 +29,9 @@ import {
   PgTagConcurrencyLimits,
   PgTaskRunStateCache,
   PgTaskRunStateTimestamps,
-  type StateColumns,
-  stateFromColumns,
 } from "./orchestration/task-ports.ts";
 import { TaskRunStateWriter } from "./orchestration/task-state-writer.ts";
+import { statesSince, TASK_RUN_TABLES, watchStart } from "./run-history.ts";
 import { pgTextArray } from "./sql.ts";
 import { applyTaskRun, stateFromRow, taskRunFromEntity } from "./state-mapping.ts";
 import { runTransaction } from "./transaction.ts";
@@ -126,34 +125,13 @@ export class PgTaskRunStore implements TaskRunStore {
   }
 
   statesSince(taskRunId: string, afterSeq: number): Promise<{ seq: number; state: State }[]> {
-    return translatingErrors(async () => {
-      const rows = await this.#orm.em.fork().execute<(StateColumns & { seq: string })[]>(
-        `select e.seq, s.id, s.type, s.name, s."timestamp", s.message, s.state_details, s.data
-         from event e join task_run_state s on s.id = e.id
-         where e.resource_id = ? and e.seq > ? order by e.seq`,
-        [taskRunId, afterSeq],
-      );
-      return rows.map((row) => ({ seq: Number(row.seq), state: stateFromColumns(row) }));
-    });
+    return translatingErrors(() =>
+      statesSince(this.#orm.em.fork(), TASK_RUN_TABLES, taskRunId, afterSeq),
+    );
   }
 
   watchStart(taskRunId: string): Promise<{ state: State | null; seq: number } | null> {
-    return translatingErrors(async () => {
-      const rows = await this.#orm.em
-        .fork()
-        .execute<(Partial<StateColumns> & { seq: string | null })[]>(
-          `select (select max(seq) from event where resource_id = t.id) as seq,
-           s.id, s.type, s.name, s."timestamp", s.message, s.state_details, s.data
-         from task_run t left join task_run_state s on s.id = t.state_id where t.id = ?`,
-          [taskRunId],
-        );
-      const row = rows[0];
-      if (row === undefined) return null;
-      return {
-        state: row.id == null ? null : stateFromColumns(row as StateColumns),
-        seq: Number(row.seq ?? 0),
-      };
-    });
+    return translatingErrors(() => watchStart(this.#orm.em.fork(), TASK_RUN_TABLES, taskRunId));
   }
 }
 

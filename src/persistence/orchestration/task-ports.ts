@@ -16,7 +16,12 @@ import type {
   TaskRunStateTimestamps,
 } from "../../orchestration/index.ts";
 import { FlowRunEntity, FlowRunStateEntity } from "../entities/index.ts";
-import { flowRunFromEntity, type StateRow, stateFromRow } from "../state-mapping.ts";
+import {
+  flowRunFromEntity,
+  type StateColumns,
+  stateFromColumns,
+  stateFromRow,
+} from "../state-mapping.ts";
 
 export class PgTagConcurrencyLimits implements TagConcurrencyLimits {
   readonly #em: EntityManager;
@@ -157,20 +162,4 @@ export class PgFlowRunReader implements FlowRunReader {
         : await this.#em.findOne(FlowRunStateEntity, { id: entity.stateId });
     return { run: flowRunFromEntity(entity), state: state === null ? null : stateFromRow(state) };
   }
-}
-
-/** State columns as raw queries return them. */
-export interface StateColumns {
-  id: string;
-  type: string;
-  name: string;
-  timestamp: Date | string;
-  message: string | null;
-  state_details: Record<string, unknown>;
-  data: unknown;
-}
-
-export function stateFromColumns(row: StateColumns): State {
-  const stateRow: StateRow = { ...row, stateDetails: row.state_details };
-  return stateFromRow(stateRow);
 }

@@ -1,0 +1,54 @@
+/**
+ * Reads of a run's committed history shared by flow runs and task runs (WatchFlowRun /
+ * WatchTaskRun): the two kinds differ only in their table names.
+ */
+import type { EntityManager } from "@mikro-orm/postgresql";
+import type { State } from "../domain/index.ts";
+import { type StateColumns, stateFromColumns } from "./state-mapping.ts";
+
+export interface RunTables {
+  readonly run: "flow_run" | "task_run";
+  readonly state: "flow_run_state" | "task_run_state";
+}
+
+export const FLOW_RUN_TABLES: RunTables = { run: "flow_run", state: "flow_run_state" };
+export const TASK_RUN_TABLES: RunTables = { run: "task_run", state: "task_run_state" };
+
+/** Committed states of the run after outbox sequence number `afterSeq`, in commit order. */
+export async function statesSince(
+  em: EntityManager,
+  tables: RunTables,
+  runId: string,
+  afterSeq: number,
+): Promise<{ seq: number; state: State }[]> {
+  const rows = await em.execute<(StateColumns & { seq: string })[]>(
+    `select e.seq, s.id, s.type, s.name, s."timestamp", s.message, s.state_details, s.data
+     from event e join ${tables.state} s on s.id = e.id
+     where e.resource_id = ? and e.seq > ? order by e.seq`,
+    [runId, afterSeq],
+  );
+  return rows.map((row) => ({ seq: Number(row.seq), state: stateFromColumns(row) }));
+}
+
+/**
+ * The run's current state and its newest outbox sequence number, read in one statement so
+ * that they agree; `null` when the run does not exist.
+ */
+export async function watchStart(
+  em: EntityManager,
+  tables: RunTables,
+  runId: string,
+): Promise<{ state: State | null; seq: number } | null> {
+  const rows = await em.execute<(Partial<StateColumns> & { seq: string | null })[]>(
+    `select (select max(seq) from event where resource_id = r.id) as seq,
+       s.id, s.type, s.name, s."timestamp", s.message, s.state_details, s.data
+     from ${tables.run} r left join ${tables.state} s on s.id = r.state_id where r.id = ?`,
+    [runId],
+  );
+  const row = rows[0];
+  if (row === undefined) return null;
+  return {
+    state: row.id == null ? null : stateFromColumns(row as StateColumns),
+    seq: Number(row.seq ?? 0),
+  };
+}
