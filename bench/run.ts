@@ -1,12 +1,14 @@
 /**
  * `npm run bench`: flowgate's SetFlowRunState against the raw-SQL baseline, from 1, 16 and 64
- * concurrent clients, on a fresh database that is dropped at the end.
+ * concurrent clients, then its SetTaskRunState against the same baseline on task runs from 16
+ * clients (bench/targets.ts), on a fresh database that is dropped at the end.
  *
  * Database: DATABASE_URL (an admin URL; a `flowgate_bench_<random>` database is created on
  * it) or, when unset, an embedded PostgreSQL in a temporary directory.
  * Knobs: BENCH_SECONDS (measured seconds per level, 8), BENCH_WARMUP_SECONDS (2),
- * BENCH_LEVELS ("1,16,64"), BENCH_TARGETS ("flowgate,raw-sql"), BENCH_TRANSPORTS (gRPC
- * connections, 4), BENCH_CPU_PROF (a directory: each measured level of the server is CPU-profiled into it),
+ * BENCH_WORKLOADS ("flow,task"), BENCH_LEVELS (flow clients, "1,16,64"),
+ * BENCH_TASK_LEVELS (task clients, "16"), BENCH_TARGETS ("flowgate,raw-sql"), BENCH_TRANSPORTS
+ * (gRPC connections, 4), BENCH_CPU_PROF (a directory: each measured level of the server is CPU-profiled into it),
  * BENCH_SQL_SAMPLE (n: print the first n statements the server sends in each level).
  */
 import { randomBytes } from "node:crypto";
@@ -17,53 +19,25 @@ import pg from "pg";
 import { createLogger } from "../src/logger.ts";
 import { ormOptions } from "../src/persistence/database.ts";
 import { startEmbeddedPostgres } from "../src/persistence/embedded-postgres.ts";
-import { FlowgateLoad } from "./flowgate-load.ts";
-import { driveLifecycles, type Transition } from "./lifecycle.ts";
+import { driveLifecycles } from "./lifecycle.ts";
 import { RawSqlBaseline } from "./raw-sql-baseline.ts";
-import type { ServerReport } from "./server.ts";
+import { addRatios, print, type Row } from "./report.ts";
 import { ServerProcess } from "./server-process.ts";
-import { MB, RssSampler, summarize, table } from "./stats.ts";
+import { MB, RssSampler, summarize } from "./stats.ts";
+import { buildTargets, type Target, type Workload } from "./targets.ts";
 
 const env = process.env;
 const SECONDS = Number(env.BENCH_SECONDS ?? 8);
 const WARMUP_SECONDS = Number(env.BENCH_WARMUP_SECONDS ?? 2);
-const LEVELS = (env.BENCH_LEVELS ?? "1,16,64").split(",").map(Number);
+const WORKLOADS = (env.BENCH_WORKLOADS ?? "flow,task").split(",") as Workload[];
+const LEVELS: Record<Workload, number[]> = {
+  flow: (env.BENCH_LEVELS ?? "1,16,64").split(",").map(Number),
+  task: (env.BENCH_TASK_LEVELS ?? "16").split(",").map(Number),
+};
 const TARGETS = (env.BENCH_TARGETS ?? "flowgate,raw-sql").split(",");
 const TRANSPORTS = Number(env.BENCH_TRANSPORTS ?? 4);
 /** flowgate's pool: the raw baseline gets as many connections. */
 const POOL_SIZE = (ormOptions("postgres://localhost/x").pool as { max: number }).max;
-
-interface Row {
-  target: string;
-  clients: number;
-  transitions: number;
-  seconds: number;
-  transitionsPerSecond: number;
-  p50Ms: number;
-  p99Ms: number;
-  maxMs: number;
-  peakRssMb: number;
-  /** Whose RSS: the flowgate server process, or this process for the raw-SQL baseline. */
-  rssOf: "server" | "bench";
-  notAccepted: number;
-  errors: number;
-  ranOut: boolean;
-  sqlPerTransition: number | null;
-  serverCpuMsPerTransition: number | null;
-  benchCpuMsPerTransition: number;
-  machineCpuBusyPercent: number | null;
-  ratioToRawSql?: number;
-}
-
-interface Target {
-  readonly name: string;
-  /** Runs created per run the warm-up rate predicts (spare runs are cheap for raw SQL). */
-  readonly spare: number;
-  createRuns(count: number): Promise<string[]>;
-  readonly transition: Transition;
-  mark(): Promise<void>;
-  report(): Promise<{ peakRss: number; rssOf: Row["rssOf"]; server: ServerReport | null }>;
-}
 
 const started = performance.now();
 const database = await freshDatabase();
@@ -71,55 +45,27 @@ let server: ServerProcess | undefined;
 let raw: RawSqlBaseline | undefined;
 try {
   server = await ServerProcess.start(database.url);
-  const flowgate = new FlowgateLoad(`http://127.0.0.1:${server.port}`, TRANSPORTS);
-  const flowId = await flowgate.createFlow();
   raw = new RawSqlBaseline(database.url, POOL_SIZE);
   const benchRss = new RssSampler();
-  const srv = server;
-  const rawSql = raw;
-  const all: Target[] = [
-    {
-      name: "flowgate",
-      spare: 2,
-      createRuns: (n) => flowgate.createRuns(flowId, n),
-      transition: flowgate.transition,
-      mark: () => srv.mark(),
-      async report() {
-        const report = await srv.report();
-        return { peakRss: report.peakRss, rssOf: "server", server: report };
-      },
-    },
-    {
-      name: "raw-sql",
-      spare: 4,
-      createRuns: (n) => rawSql.createRuns(flowId, n),
-      transition: rawSql.transition,
-      async mark() {
-        benchRss.take();
-      },
-      report: async () => ({ peakRss: benchRss.take(), rssOf: "bench", server: null }),
-    },
-  ];
+  const all = await buildTargets(WORKLOADS, server, raw, benchRss, TRANSPORTS);
   const targets = all.filter((t) => TARGETS.includes(t.name));
 
   const rows: Row[] = [];
-  for (const clients of LEVELS) {
-    for (const target of targets) {
-      const row = await measure(target, clients);
-      rows.push(row);
-      console.error(
-        `${target.name} × ${clients}: ${row.transitionsPerSecond.toFixed(0)} transitions/s, ` +
-          `p50 ${row.p50Ms.toFixed(1)} ms, p99 ${row.p99Ms.toFixed(1)} ms`,
-      );
+  for (const workload of WORKLOADS) {
+    for (const clients of LEVELS[workload]) {
+      for (const target of targets.filter((t) => t.workload === workload)) {
+        const row = await measure(target, clients);
+        rows.push(row);
+        console.error(
+          `${workload} ${target.name} × ${clients}: ${row.transitionsPerSecond.toFixed(0)} transitions/s, ` +
+            `p50 ${row.p50Ms.toFixed(1)} ms, p99 ${row.p99Ms.toFixed(1)} ms`,
+        );
+      }
     }
   }
   benchRss.stop();
-  for (const row of rows) {
-    const base = rows.find((r) => r.target === "raw-sql" && r.clients === row.clients);
-    if (row.target === "flowgate" && base !== undefined)
-      row.ratioToRawSql = row.transitionsPerSecond / base.transitionsPerSecond;
-  }
-  print(rows);
+  addRatios(rows);
+  print(rows, SECONDS);
   const out = path.join(import.meta.dirname, "results", "latest.json");
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(
@@ -133,6 +79,7 @@ try {
         warmupSeconds: WARMUP_SECONDS,
         transports: TRANSPORTS,
         poolSize: POOL_SIZE,
+        workloads: WORKLOADS,
         rows,
       },
       null,
@@ -165,13 +112,14 @@ async function measure(target: Target, clients: number): Promise<Row> {
   const cpu = process.cpuUsage(cpu0);
   const latency = summarize(result.latenciesMs);
   const n = Math.max(1, result.transitions);
+  const label = `${target.workload} ${target.name} × ${clients}`;
   if (report !== null && report.sample.length > 0) {
-    console.error(`first statements of ${target.name} × ${clients}:`);
+    console.error(`first statements of ${label}:`);
     for (const statement of report.sample) console.error(`  ${statement}`);
   }
-  if (result.firstError !== null)
-    console.error(`${target.name} × ${clients}: ${result.firstError}`);
+  if (result.firstError !== null) console.error(`${label}: ${result.firstError}`);
   return {
+    workload: target.workload,
     target: target.name,
     clients,
     transitions: result.transitions,
@@ -193,48 +141,6 @@ async function measure(target: Target, clients: number): Promise<Row> {
         ? null
         : (100 * (1 - (idle1.idle - idle0.idle) / (idle1.total - idle0.total))) | 0,
   };
-}
-
-function print(rows: Row[]): void {
-  const f = (value: number | null | undefined, digits: number) =>
-    value == null || Number.isNaN(value) ? "-" : value.toFixed(digits);
-  console.log(
-    `\nSetFlowRunState lifecycles (SCHEDULED → PENDING → RUNNING → COMPLETED), ${SECONDS} s per level\n`,
-  );
-  console.log(
-    table(
-      [
-        "target",
-        "clients",
-        "transitions/s",
-        "p50 ms",
-        "p99 ms",
-        "peak RSS MB",
-        "flowgate/raw",
-        "SQL/transition",
-        "server CPU ms/tr",
-        "machine CPU %",
-        "errors",
-      ],
-      rows.map((r) => [
-        r.target,
-        String(r.clients),
-        f(r.transitionsPerSecond, 0) + (r.ranOut ? "*" : ""),
-        f(r.p50Ms, 2),
-        f(r.p99Ms, 2),
-        `${f(r.peakRssMb, 0)} (${r.rssOf})`,
-        f(r.ratioToRawSql, 2),
-        f(r.sqlPerTransition, 1),
-        f(r.serverCpuMsPerTransition, 2),
-        f(r.machineCpuBusyPercent, 0),
-        String(r.errors + r.notAccepted),
-      ]),
-    ),
-  );
-  console.log(
-    "\nRSS (server): the flowgate server process; RSS (bench): this process (load loop + pg pool)." +
-      (rows.some((r) => r.ranOut) ? "\n*: ran out of pre-created runs before the deadline." : ""),
-  );
 }
 
 /** Jiffies of the whole machine (Linux), to tell a CPU-bound level from a waiting one. */
