@@ -1,8 +1,3 @@
-/**
- * Task runs in PostgreSQL: the unit of work of one task-run orchestration (the task run is
- * row-locked first, Fix §8.2.3) and the reads of TaskRunService.
- */
-import { LockMode } from "@mikro-orm/core";
 import type { EntityManager, MikroORM } from "@mikro-orm/postgresql";
 import type { TransactionOptions } from "../application/flow-run-store.ts";
 import type { Cursor } from "../application/paging.ts";
@@ -33,7 +28,14 @@ import {
 import { TaskRunStateWriter } from "./orchestration/task-state-writer.ts";
 import { statesSince, TASK_RUN_TABLES, watchStart } from "./run-history.ts";
 import { pgTextArray } from "./sql.ts";
-import { applyTaskRun, stateFromRow, taskRunFromEntity } from "./state-mapping.ts";
+import {
+  applyTaskRun,
+  type StateColumns,
+  stateFromColumns,
+  stateFromRow,
+  taskRunFromEntity,
+  toDate,
+} from "./state-mapping.ts";
 import { runTransaction } from "./transaction.ts";
 
 export interface TaskRunStoreOptions {
@@ -138,6 +140,7 @@ export class PgTaskRunStore implements TaskRunStore {
 export class PgTaskRunTransaction implements TaskRunTransaction {
   readonly #em: EntityManager;
   readonly #entities = new Map<string, TaskRunEntity>();
+  readonly #latestStates = new Map<string, Date>();
   readonly deps: TaskOrchestrationDeps;
   readonly stateWriter: TaskRunStateWriter;
 
@@ -149,25 +152,45 @@ export class PgTaskRunTransaction implements TaskRunTransaction {
       ids,
       settings,
       flowRuns: new PgFlowRunReader(em),
-      taskRunStates: new PgTaskRunStateTimestamps(em),
+      taskRunStates: new PgTaskRunStateTimestamps(em, this.#latestStates),
       tagLimits: new PgTagConcurrencyLimits(em, clock),
       globalLimits: new PgGlobalConcurrencyLimits(em, clock),
       leases: new PgLeaseStore(em, clock, ids),
       cache: new PgTaskRunStateCache(em, ids, clock),
       random: { random },
     };
-    this.stateWriter = new TaskRunStateWriter(em, (run) => this.saveTaskRun(run));
+    this.stateWriter = new TaskRunStateWriter(em, async (run, state) => {
+      const latest = this.#latestStates.get(run.id);
+      if (latest === undefined || state.timestamp > latest)
+        this.#latestStates.set(run.id, state.timestamp);
+      await this.saveTaskRun(run);
+    });
   }
 
+  /**
+   * Two round trips, as for flow runs: the row locked, then (after the lock was granted) its
+   * current state and newest state timestamp (EnsureTaskRunStateTimestampIsUnique).
+   */
   async lockTaskRun(taskRunId: string) {
-    const entity = await this.#em.findOne(
-      TaskRunEntity,
-      { id: taskRunId },
-      { lockMode: LockMode.PESSIMISTIC_WRITE },
+    const [columns] = await this.#em.execute<Record<string, unknown>[]>(
+      `select * from task_run where id = ? for update`,
+      [taskRunId],
     );
-    if (entity === null) return null;
+    if (columns === undefined) return null;
+    // Registered with the unit of work, so the flush writes what orchestration changed.
+    const entity = this.#em.map(TaskRunEntity, columns);
     this.#entities.set(entity.id, entity);
-    return { run: taskRunFromEntity(entity), state: await currentState(this.#em, entity) };
+    const [row] = await this.#em.execute<
+      (Partial<StateColumns> & { latest: Date | string | null })[]
+    >(
+      `select s.id, s.type, s.name, s."timestamp", s.message, s.state_details, s.data,
+         (select max("timestamp") from task_run_state where task_run_id = ?) as latest
+       from (select 1) one left join task_run_state s on s.id = ?`,
+      [entity.id, entity.stateId ?? null],
+    );
+    if (row?.latest != null) this.#latestStates.set(entity.id, toDate(row.latest));
+    const state = row?.id == null ? null : stateFromColumns(row as StateColumns);
+    return { run: taskRunFromEntity(entity), state };
   }
 
   async saveTaskRun(run: TaskRun): Promise<void> {

@@ -89,26 +89,33 @@ export class PgEventOutbox implements EventOutbox {
   }
 
   async append(event: RunStateEvent): Promise<void> {
-    const resourceId = runIdOf(event);
-    // One round trip: the insert, and the notification PostgreSQL delivers at commit.
-    await this.#em.execute(
-      `with inserted as (
-         insert into event (id, event, occurred, follows, resource_id, resource, related, payload)
-         values (?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?::jsonb) returning resource_id)
-       select pg_notify(?, resource_id::text) from inserted`,
-      [
-        event.id,
-        event.event,
-        event.occurred,
-        event.follows,
-        resourceId,
-        JSON.stringify(event.resource),
-        JSON.stringify(event.related),
-        JSON.stringify(event.payload),
-        EVENTS_CHANNEL,
-      ],
-    );
+    const { sql, params } = appendEventStatement(event);
+    await this.#em.execute(sql, params);
   }
+}
+
+/**
+ * The outbox insert and its notification as one statement (one round trip); PostgreSQL
+ * delivers the notification only when the transaction commits.
+ */
+export function appendEventStatement(event: RunStateEvent): { sql: string; params: unknown[] } {
+  return {
+    sql: `with inserted as (
+       insert into event (id, event, occurred, follows, resource_id, resource, related, payload)
+       values (?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?::jsonb) returning resource_id)
+     select pg_notify(?, resource_id::text) from inserted`,
+    params: [
+      event.id,
+      event.event,
+      event.occurred,
+      event.follows,
+      runIdOf(event),
+      JSON.stringify(event.resource),
+      JSON.stringify(event.related),
+      JSON.stringify(event.payload),
+      EVENTS_CHANNEL,
+    ],
+  };
 }
 
 /** The run id at the end of `prefect.flow-run.<id>` / `prefect.task-run.<id>`. */

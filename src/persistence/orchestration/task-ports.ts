@@ -15,13 +15,8 @@ import type {
   TaskRunStateCache,
   TaskRunStateTimestamps,
 } from "../../orchestration/index.ts";
-import { FlowRunEntity, FlowRunStateEntity } from "../entities/index.ts";
-import {
-  flowRunFromEntity,
-  type StateColumns,
-  stateFromColumns,
-  stateFromRow,
-} from "../state-mapping.ts";
+import { FlowRunEntity } from "../entities/index.ts";
+import { flowRunFromEntity, type StateColumns, stateFromColumns } from "../state-mapping.ts";
 
 export class PgTagConcurrencyLimits implements TagConcurrencyLimits {
   readonly #em: EntityManager;
@@ -133,11 +128,18 @@ export class PgTaskRunStateCache implements TaskRunStateCache {
 
 export class PgTaskRunStateTimestamps implements TaskRunStateTimestamps {
   readonly #em: EntityManager;
-  constructor(em: EntityManager) {
+  readonly #latest: ReadonlyMap<string, Date>;
+
+  /** @param latest the newest state timestamp of each task run locked in this transaction. */
+  constructor(em: EntityManager, latest: ReadonlyMap<string, Date> = new Map()) {
     this.#em = em;
+    this.#latest = latest;
   }
 
   async hasStateAt(taskRunId: string, timestamp: Date): Promise<boolean> {
+    // The run is locked: no state newer than the latest one we saw can appear meanwhile.
+    const latest = this.#latest.get(taskRunId);
+    if (latest !== undefined && timestamp > latest) return false;
     const rows = await this.#em.execute(
       `select 1 from task_run_state where task_run_id = ? and "timestamp" = ? limit 1`,
       [taskRunId, timestamp],
@@ -156,10 +158,16 @@ export class PgFlowRunReader implements FlowRunReader {
   async readFlowRun(flowRunId: string): Promise<FlowRunWithState | null> {
     const entity = await this.#em.findOne(FlowRunEntity, { id: flowRunId });
     if (entity === null) return null;
-    const state =
+    const [row] =
       entity.stateId == null
-        ? null
-        : await this.#em.findOne(FlowRunStateEntity, { id: entity.stateId });
-    return { run: flowRunFromEntity(entity), state: state === null ? null : stateFromRow(state) };
+        ? []
+        : await this.#em.execute<StateColumns[]>(
+            `select id, type, name, "timestamp", message, state_details, data from flow_run_state where id = ?`,
+            [entity.stateId],
+          );
+    return {
+      run: flowRunFromEntity(entity),
+      state: row === undefined ? null : stateFromColumns(row),
+    };
   }
 }

@@ -7,54 +7,53 @@ import type { EntityManager } from "@mikro-orm/postgresql";
 import type { State, TaskRun } from "../../domain/index.ts";
 import { ConcurrentUpdateError, StorageUnavailableError } from "../../domain/index.ts";
 import type { StateWriter } from "../../orchestration/index.ts";
-import { TaskRunStateEntity } from "../entities/index.ts";
 import { translateDatabaseError } from "../errors.ts";
-import { stateColumns } from "../state-mapping.ts";
-import { PgEventOutbox } from "./flow-ports.ts";
-import { inSavepoint } from "./savepoint.ts";
+import { appendEventStatement } from "./flow-ports.ts";
+import { INSERT_STATE, stateParams } from "./flow-state-writer.ts";
+import { statementInSavepoint } from "./savepoint.ts";
 
 export class TaskRunStateWriter implements StateWriter<TaskRun> {
   readonly #em: EntityManager;
-  readonly #events: PgEventOutbox;
 
-  readonly #onWritten: ((run: TaskRun) => Promise<void>) | undefined;
+  readonly #onWritten: ((run: TaskRun, state: State) => Promise<void>) | undefined;
 
   /** @param onWritten flushes the run's new state pointer through the unit of work. */
-  constructor(em: EntityManager, onWritten?: (run: TaskRun) => Promise<void>) {
+  constructor(em: EntityManager, onWritten?: (run: TaskRun, state: State) => Promise<void>) {
     this.#em = em;
-    this.#events = new PgEventOutbox(em);
     this.#onWritten = onWritten;
   }
 
   async writeState(run: TaskRun, state: State): Promise<State> {
-    await inSavepoint(this.#em, async () => {
-      await this.#em.insert(TaskRunStateEntity, { ...stateColumns(state), taskRunId: run.id });
-      await this.#events.append({
-        event: `prefect.task-run.${state.name}`,
-        id: state.id,
-        occurred: state.timestamp,
-        follows: null,
-        resource: {
-          "prefect.resource.id": `prefect.task-run.${run.id}`,
-          "prefect.resource.name": run.name,
-          "prefect.state-name": state.name,
-          "prefect.state-type": state.type,
-        },
-        related:
-          run.flowRunId === null
-            ? []
-            : [
-                {
-                  "prefect.resource.id": `prefect.flow-run.${run.flowRunId}`,
-                  "prefect.resource.role": "flow-run",
-                },
-              ],
-        payload: { validated_state: { type: state.type, name: state.name } },
-      });
-      return { value: undefined };
+    const event = appendEventStatement({
+      event: `prefect.task-run.${state.name}`,
+      id: state.id,
+      occurred: state.timestamp,
+      follows: null,
+      resource: {
+        "prefect.resource.id": `prefect.task-run.${run.id}`,
+        "prefect.resource.name": run.name,
+        "prefect.state-name": state.name,
+        "prefect.state-type": state.type,
+      },
+      related:
+        run.flowRunId === null
+          ? []
+          : [
+              {
+                "prefect.resource.id": `prefect.flow-run.${run.flowRunId}`,
+                "prefect.resource.role": "flow-run",
+              },
+            ],
+      payload: { validated_state: { type: state.type, name: state.name } },
     });
+    // State and event in one savepoint, in one round trip.
+    await statementInSavepoint(
+      this.#em,
+      `${INSERT_STATE("task_run_state", "task_run_id")}; ${event.sql}`,
+      [...stateParams(run.id, state), ...event.params],
+    );
     run.stateId = state.id;
-    await this.#onWritten?.(run);
+    await this.#onWritten?.(run, state);
     return state;
   }
 
