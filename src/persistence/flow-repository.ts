@@ -3,6 +3,7 @@ import type { EntityManager } from "@mikro-orm/postgresql";
 import type { Flow, FlowRepository } from "../application/flows.ts";
 import { FlowEntity } from "./entities/index.ts";
 import { translatingErrors } from "./errors.ts";
+import { afterCursor } from "./keyset.ts";
 
 export class MikroFlowRepository implements FlowRepository {
   readonly #em: EntityManager;
@@ -35,15 +36,7 @@ export class MikroFlowRepository implements FlowRepository {
 
   list(limit: number, after: { created: Date; id: string } | undefined) {
     return translatingErrors(async () => {
-      const where =
-        after === undefined
-          ? {}
-          : {
-              $or: [
-                { created: { $gt: after.created } },
-                { created: after.created, id: { $gt: after.id } },
-              ],
-            };
+      const where = afterCursor(after);
       const rows = await this.#em.find(FlowEntity, where, {
         orderBy: { created: "asc", id: "asc" },
         limit,

@@ -23,6 +23,7 @@ import {
   FlowRunStateEntity,
 } from "./entities/index.ts";
 import { translatingErrors } from "./errors.ts";
+import { afterCursor, currentStatesOf } from "./keyset.ts";
 import {
   type KnownFlow,
   PgDeploymentReader,
@@ -89,26 +90,14 @@ export class PgFlowRunStore implements FlowRunStore {
       if (filter.deploymentId !== null) where.push({ deploymentId: filter.deploymentId });
       if (filter.stateTypes.length > 0) where.push({ stateType: { $in: [...filter.stateTypes] } });
       if (filter.tags.length > 0) where.push({ tags: { $contains: [...filter.tags] } });
-      if (after !== undefined) {
-        where.push({
-          $or: [
-            { created: { $gt: after.created } },
-            { created: after.created, id: { $gt: after.id } },
-          ],
-        });
-      }
+      where.push(afterCursor(after));
       const entities = await em.find(
         FlowRunEntity,
         { $and: where },
         { orderBy: { created: "asc", id: "asc" }, limit },
       );
-      const stateIds = entities.map((e) => e.stateId).filter((id): id is string => id != null);
-      const states =
-        stateIds.length === 0 ? [] : await em.find(FlowRunStateEntity, { id: { $in: stateIds } });
-      const byId = new Map(states.map((s) => [s.id, stateFromRow(s)]));
-      return entities.map((entity) =>
-        record(entity, entity.stateId == null ? null : (byId.get(entity.stateId) ?? null)),
-      );
+      const stateOf = await currentStatesOf(em, "flow_run_state", entities);
+      return entities.map((entity) => record(entity, stateOf(entity.stateId)));
     });
   }
 

@@ -5,6 +5,7 @@ import type { TagLimitRecord, TagLimitRepository } from "../application/tag-limi
 import type { Clock, IdGenerator } from "../orchestration/index.ts";
 import { TagLimitEntity, TagLimitHolderEntity, TaskRunEntity } from "./entities/index.ts";
 import { translatingErrors } from "./errors.ts";
+import { afterCursor } from "./keyset.ts";
 
 export class MikroTagLimitRepository implements TagLimitRepository {
   readonly #em: EntityManager;
@@ -42,15 +43,7 @@ export class MikroTagLimitRepository implements TagLimitRepository {
 
   list(limit: number, after: Cursor | undefined) {
     return translatingErrors(async () => {
-      const where =
-        after === undefined
-          ? {}
-          : {
-              $or: [
-                { created: { $gt: after.created } },
-                { created: after.created, id: { $gt: after.id } },
-              ],
-            };
+      const where = afterCursor(after);
       const rows = await this.#em.find(TagLimitEntity, where, {
         orderBy: { created: "asc", id: "asc" },
         limit,

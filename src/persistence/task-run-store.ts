@@ -17,6 +17,7 @@ import type {
 } from "../orchestration/index.ts";
 import { FlowRunEntity, TaskRunEntity, TaskRunStateEntity } from "./entities/index.ts";
 import { translatingErrors } from "./errors.ts";
+import { afterCursor, currentStatesOf } from "./keyset.ts";
 import { PgGlobalConcurrencyLimits } from "./orchestration/global-limits.ts";
 import { PgLeaseStore } from "./orchestration/lease-store.ts";
 import {
@@ -84,26 +85,14 @@ export class PgTaskRunStore implements TaskRunStore {
       if (filter.flowRunId !== null) where.push({ flowRunId: filter.flowRunId });
       if (filter.stateTypes.length > 0) where.push({ stateType: { $in: [...filter.stateTypes] } });
       if (filter.tags.length > 0) where.push({ tags: { $contains: [...filter.tags] } });
-      if (after !== undefined) {
-        where.push({
-          $or: [
-            { created: { $gt: after.created } },
-            { created: after.created, id: { $gt: after.id } },
-          ],
-        });
-      }
+      where.push(afterCursor(after));
       const entities = await em.find(
         TaskRunEntity,
         { $and: where },
         { orderBy: { created: "asc", id: "asc" }, limit },
       );
-      const stateIds = entities.map((e) => e.stateId).filter((id): id is string => id != null);
-      const states =
-        stateIds.length === 0 ? [] : await em.find(TaskRunStateEntity, { id: { $in: stateIds } });
-      const byId = new Map(states.map((s) => [s.id, stateFromRow(s)]));
-      return entities.map((entity) =>
-        record(entity, entity.stateId == null ? null : (byId.get(entity.stateId) ?? null)),
-      );
+      const stateOf = await currentStatesOf(em, "task_run_state", entities);
+      return entities.map((entity) => record(entity, stateOf(entity.stateId)));
     });
   }
 
