@@ -4,7 +4,8 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     globalSetup: ["test/global-setup.ts"],
-    testTimeout: 30_000,
+    // Generous: the race tests drive hundreds of real transactions on a shared 2-core machine.
+    testTimeout: 60_000,
     hookTimeout: 120_000,
   },
 });
