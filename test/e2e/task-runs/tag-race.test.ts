@@ -51,131 +51,126 @@ function expectWithinLimits(snap: Awaited<ReturnType<typeof snapshot>>) {
   expect(snap.running.length).toBeLessThanOrEqual(3);
 }
 
-it(
-  "never exceeds either limit while 200 two-tag task runs race, and ends with 0 holders",
-  { timeout: 120_000 },
-  async () => {
-    for (const tag of TAGS) {
-      const created = await h.limits.createConcurrencyLimit({ tag, concurrencyLimit: LIMITS[tag] });
-      expect(created.concurrencyLimit?.activeSlots).toEqual([]);
+it("never exceeds either limit while 200 two-tag task runs race, and ends with 0 holders", async () => {
+  for (const tag of TAGS) {
+    const created = await h.limits.createConcurrencyLimit({ tag, concurrencyLimit: LIMITS[tag] });
+    expect(created.concurrencyLimit?.activeSlots).toEqual([]);
+  }
+  const flowRunId = await h.newFlowRun();
+  const tasks = await Promise.all(
+    Array.from({ length: TASKS }, (_, i) =>
+      // Half list the tags in the other order: lock ordering must not depend on it.
+      h.newTask({ flowRunId, tags: i % 2 === 0 ? [...TAGS] : [...TAGS].reverse() }),
+    ),
+  );
+  const ids = tasks.map((t) => t.id);
+
+  // A sampler watching committed holders while proposals are in flight.
+  let sampling = true;
+  let samples = 0;
+  const maxSeen = { "race-3": 0, "race-5": 0, running: 0 };
+  const sampler = (async () => {
+    while (sampling) {
+      const snap = await snapshot();
+      samples += 1;
+      for (const tag of TAGS) maxSeen[tag] = Math.max(maxSeen[tag], snap.byTag[tag].length);
+      maxSeen.running = Math.max(maxSeen.running, snap.running.length);
+      await new Promise((resolve) => setTimeout(resolve, 5));
     }
-    const flowRunId = await h.newFlowRun();
-    const tasks = await Promise.all(
-      Array.from({ length: TASKS }, (_, i) =>
-        // Half list the tags in the other order: lock ordering must not depend on it.
-        h.newTask({ flowRunId, tags: i % 2 === 0 ? [...TAGS] : [...TAGS].reverse() }),
-      ),
-    );
-    const ids = tasks.map((t) => t.id);
+  })();
 
-    // A sampler watching committed holders while proposals are in flight.
-    let sampling = true;
-    let samples = 0;
-    const maxSeen = { "race-3": 0, "race-5": 0, running: 0 };
-    const sampler = (async () => {
-      while (sampling) {
-        const snap = await snapshot();
-        samples += 1;
-        for (const tag of TAGS) maxSeen[tag] = Math.max(maxSeen[tag], snap.byTag[tag].length);
-        maxSeen.running = Math.max(maxSeen.running, snap.running.length);
-        await new Promise((resolve) => setTimeout(resolve, 5));
+  const waiting = new Set(ids);
+  const running = new Set<string>();
+  const completed = new Set<string>();
+  let rounds = 0;
+  let accepted = 0;
+  try {
+    // Round 0: all 200 at once against empty limits; exactly 3 get both slots.
+    const first = await Promise.all(ids.map((id) => h.propose(id, { type: StateType.RUNNING })));
+    expect(first.filter((r) => r.status === SetStateStatus.ACCEPT)).toHaveLength(3);
+    for (const [i, result] of first.entries()) {
+      if (result.status === SetStateStatus.ACCEPT) {
+        waiting.delete(ids[i]!);
+        running.add(ids[i]!);
+        accepted += 1;
+      } else {
+        expect(result.status).toBe(SetStateStatus.WAIT);
+        expect(reasonOf(result)).toBe("Concurrency limit for the race-3 tag has been reached");
+        expect(result.details.case === "wait" && result.details.value.delaySeconds).toBe(10);
+        // A WAIT commits nothing: the run stays PENDING.
+        expect(result.state?.type).toBe(StateType.PENDING);
       }
-    })();
+    }
+    await checkConsistent(running);
 
-    const waiting = new Set(ids);
-    const running = new Set<string>();
-    const completed = new Set<string>();
-    let rounds = 0;
-    let accepted = 0;
-    try {
-      // Round 0: all 200 at once against empty limits; exactly 3 get both slots.
-      const first = await Promise.all(ids.map((id) => h.propose(id, { type: StateType.RUNNING })));
-      expect(first.filter((r) => r.status === SetStateStatus.ACCEPT)).toHaveLength(3);
-      for (const [i, result] of first.entries()) {
+    // Rounds: the RUNNING ones complete while waiting ones re-propose, concurrently.
+    while (completed.size < TASKS) {
+      rounds += 1;
+      expect(rounds).toBeLessThan(400);
+      const finishing = [...running];
+      // Every FULL_RACE_EVERY-th round all waiting runs race; otherwise the WINDOW that waited
+      // longest (a WAITed run goes to the back), which keeps the runtime reasonable.
+      const proposing =
+        rounds % FULL_RACE_EVERY === 0 ? [...waiting] : [...waiting].slice(0, WINDOW);
+      const [done, attempts] = await Promise.all([
+        Promise.all(finishing.map((id) => h.propose(id, { type: StateType.COMPLETED }))),
+        Promise.all(proposing.map((id) => h.propose(id, { type: StateType.RUNNING }))),
+      ]);
+      for (const [i, result] of done.entries()) {
+        expect(result.status).toBe(SetStateStatus.ACCEPT);
+        running.delete(finishing[i]!);
+        completed.add(finishing[i]!);
+      }
+      for (const [i, result] of attempts.entries()) {
         if (result.status === SetStateStatus.ACCEPT) {
-          waiting.delete(ids[i]!);
-          running.add(ids[i]!);
+          waiting.delete(proposing[i]!);
+          running.add(proposing[i]!);
           accepted += 1;
         } else {
           expect(result.status).toBe(SetStateStatus.WAIT);
           expect(reasonOf(result)).toBe("Concurrency limit for the race-3 tag has been reached");
-          expect(result.details.case === "wait" && result.details.value.delaySeconds).toBe(10);
-          // A WAIT commits nothing: the run stays PENDING.
-          expect(result.state?.type).toBe(StateType.PENDING);
+          waiting.delete(proposing[i]!);
+          waiting.add(proposing[i]!);
         }
       }
+      expect(running.size).toBeLessThanOrEqual(3);
       await checkConsistent(running);
-
-      // Rounds: the RUNNING ones complete while waiting ones re-propose, concurrently.
-      while (completed.size < TASKS) {
-        rounds += 1;
-        expect(rounds).toBeLessThan(400);
-        const finishing = [...running];
-        // Every FULL_RACE_EVERY-th round all waiting runs race; otherwise the WINDOW that waited
-        // longest (a WAITed run goes to the back), which keeps the runtime reasonable.
-        const proposing =
-          rounds % FULL_RACE_EVERY === 0 ? [...waiting] : [...waiting].slice(0, WINDOW);
-        const [done, attempts] = await Promise.all([
-          Promise.all(finishing.map((id) => h.propose(id, { type: StateType.COMPLETED }))),
-          Promise.all(proposing.map((id) => h.propose(id, { type: StateType.RUNNING }))),
-        ]);
-        for (const [i, result] of done.entries()) {
-          expect(result.status).toBe(SetStateStatus.ACCEPT);
-          running.delete(finishing[i]!);
-          completed.add(finishing[i]!);
-        }
-        for (const [i, result] of attempts.entries()) {
-          if (result.status === SetStateStatus.ACCEPT) {
-            waiting.delete(proposing[i]!);
-            running.add(proposing[i]!);
-            accepted += 1;
-          } else {
-            expect(result.status).toBe(SetStateStatus.WAIT);
-            expect(reasonOf(result)).toBe("Concurrency limit for the race-3 tag has been reached");
-            waiting.delete(proposing[i]!);
-            waiting.add(proposing[i]!);
-          }
-        }
-        expect(running.size).toBeLessThanOrEqual(3);
-        await checkConsistent(running);
-      }
-    } finally {
-      sampling = false;
-      await sampler;
     }
+  } finally {
+    sampling = false;
+    await sampler;
+  }
 
-    expect(accepted).toBe(TASKS);
-    expect(waiting.size).toBe(0);
-    expect(samples).toBeGreaterThan(0);
-    expect(maxSeen["race-3"]).toBeLessThanOrEqual(3);
-    expect(maxSeen["race-5"]).toBeLessThanOrEqual(3); // every run also needs a race-3 slot
-    expect(maxSeen.running).toBeLessThanOrEqual(3);
+  expect(accepted).toBe(TASKS);
+  expect(waiting.size).toBe(0);
+  expect(samples).toBeGreaterThan(0);
+  expect(maxSeen["race-3"]).toBeLessThanOrEqual(3);
+  expect(maxSeen["race-5"]).toBeLessThanOrEqual(3); // every run also needs a race-3 slot
+  expect(maxSeen.running).toBeLessThanOrEqual(3);
 
-    // Every run finished exactly once; every limit has 0 holders.
-    const final = await snapshot();
-    expect(final.byTag["race-3"]).toEqual([]);
-    expect(final.byTag["race-5"]).toEqual([]);
-    for (const tag of TAGS) {
-      const limit = (await h.limits.getConcurrencyLimit({ tag })).concurrencyLimit!;
-      expect(limit.concurrencyLimit).toBe(LIMITS[tag]);
-      expect(limit.activeSlots).toEqual([]);
-    }
-    const states = await server.database.query<{
-      state_type: string;
-      run_count: number;
-      n: string;
-    }>(
-      "select state_type, run_count, count(*) as n from task_run where id = any($1) group by state_type, run_count",
-      [ids],
-    );
-    expect(states).toEqual([{ state_type: "COMPLETED", run_count: 1, n: String(TASKS) }]);
-    const holderRows = await server.database.query<{ n: string }>(
-      "select count(*) as n from tag_concurrency_holder",
-    );
-    expect(holderRows[0]!.n).toBe("0");
-  },
-  60_000,
-);
+  // Every run finished exactly once; every limit has 0 holders.
+  const final = await snapshot();
+  expect(final.byTag["race-3"]).toEqual([]);
+  expect(final.byTag["race-5"]).toEqual([]);
+  for (const tag of TAGS) {
+    const limit = (await h.limits.getConcurrencyLimit({ tag })).concurrencyLimit!;
+    expect(limit.concurrencyLimit).toBe(LIMITS[tag]);
+    expect(limit.activeSlots).toEqual([]);
+  }
+  const states = await server.database.query<{
+    state_type: string;
+    run_count: number;
+    n: string;
+  }>(
+    "select state_type, run_count, count(*) as n from task_run where id = any($1) group by state_type, run_count",
+    [ids],
+  );
+  expect(states).toEqual([{ state_type: "COMPLETED", run_count: 1, n: String(TASKS) }]);
+  const holderRows = await server.database.query<{ n: string }>(
+    "select count(*) as n from tag_concurrency_holder",
+  );
+  expect(holderRows[0]!.n).toBe("0");
+}, 120_000);
 
 /**
  * Between rounds: the holders of both limits are exactly the RUNNING runs (all-or-nothing,
