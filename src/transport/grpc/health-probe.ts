@@ -10,8 +10,9 @@ import {
   HealthCheckResponse_ServingStatus,
   HealthCheckResponseSchema,
 } from "../../../gen/grpc/health/v1/health_pb.js";
+import { loadConfig } from "../../config.ts";
 
-const address = process.argv[2] ?? `127.0.0.1:${process.env.FLOWGATE_PORT ?? "50051"}`;
+const address = process.argv[2] ?? `127.0.0.1:${loadConfig().port}`;
 const client = new grpc.Client(address, grpc.credentials.createInsecure());
 client.makeUnaryRequest(
   "/grpc.health.v1.Health/Check",
