@@ -1,6 +1,7 @@
 import { defineEntity, p } from "@mikro-orm/core";
 import { DeploymentSchema } from "./deployment.ts";
 import { FlowSchema } from "./flow.ts";
+import { runBookkeepingColumns, stateColumns } from "./run-columns.ts";
 
 /** A flow run. Orchestration bookkeeping columns mirror the domain `FlowRun` (spec §1.5). */
 export const FlowRunSchema = defineEntity({
@@ -34,21 +35,7 @@ export const FlowRunSchema = defineEntity({
       .json<{ type: string; id: string | null; displayValue: string | null }>()
       .nullable(),
     empiricalPolicy: p.json<Record<string, unknown>>(),
-    stateId: p.uuid().nullable(),
-    stateType: p.string().nullable(),
-    stateName: p.string().nullable(),
-    stateTimestamp: p.datetime().nullable(),
-    runCount: p.integer().default(0),
-    expectedStartTime: p.datetime().nullable(),
-    nextScheduledStartTime: p.datetime().nullable(),
-    startTime: p.datetime().nullable(),
-    endTime: p.datetime().nullable(),
-    totalRunTime: p.double().default(0),
-    created: p.datetime().onCreate(() => new Date()),
-    updated: p
-      .datetime()
-      .onCreate(() => new Date())
-      .onUpdate(() => new Date()),
+    ...runBookkeepingColumns(),
   },
 });
 export class FlowRunEntity extends FlowRunSchema.class {}
@@ -60,15 +47,9 @@ export const FlowRunStateSchema = defineEntity({
   tableName: "flow_run_state",
   uniques: [{ properties: ["flowRunId", "timestamp"] }],
   properties: {
-    id: p.uuid().primary(),
+    ...stateColumns(),
     flowRunId: () =>
       p.manyToOne(FlowRunSchema).mapToPk().fieldName("flow_run_id").deleteRule("cascade"),
-    type: p.string(),
-    name: p.string(),
-    timestamp: p.datetime(),
-    message: p.text().nullable(),
-    stateDetails: p.json<Record<string, unknown>>(),
-    data: p.json<unknown>().nullable(),
   },
 });
 export class FlowRunStateEntity extends FlowRunStateSchema.class {}

@@ -1,5 +1,6 @@
 import { defineEntity, p } from "@mikro-orm/core";
 import { FlowRunSchema } from "./flow-run.ts";
+import { runBookkeepingColumns, stateColumns } from "./run-columns.ts";
 
 /** A task run; bookkeeping columns mirror the domain `TaskRun` (spec §1.5). */
 export const TaskRunSchema = defineEntity({
@@ -25,21 +26,7 @@ export const TaskRunSchema = defineEntity({
     cacheExpiration: p.datetime().nullable(),
     empiricalPolicy: p.json<Record<string, unknown>>(),
     flowRunRunCount: p.integer().default(0),
-    stateId: p.uuid().nullable(),
-    stateType: p.string().nullable(),
-    stateName: p.string().nullable(),
-    stateTimestamp: p.datetime().nullable(),
-    runCount: p.integer().default(0),
-    expectedStartTime: p.datetime().nullable(),
-    nextScheduledStartTime: p.datetime().nullable(),
-    startTime: p.datetime().nullable(),
-    endTime: p.datetime().nullable(),
-    totalRunTime: p.double().default(0),
-    created: p.datetime().onCreate(() => new Date()),
-    updated: p
-      .datetime()
-      .onCreate(() => new Date())
-      .onUpdate(() => new Date()),
+    ...runBookkeepingColumns(),
   },
 });
 export class TaskRunEntity extends TaskRunSchema.class {}
@@ -51,15 +38,9 @@ export const TaskRunStateSchema = defineEntity({
   tableName: "task_run_state",
   uniques: [{ properties: ["taskRunId", "timestamp"] }],
   properties: {
-    id: p.uuid().primary(),
+    ...stateColumns(),
     taskRunId: () =>
       p.manyToOne(TaskRunSchema).mapToPk().fieldName("task_run_id").deleteRule("cascade"),
-    type: p.string(),
-    name: p.string(),
-    timestamp: p.datetime(),
-    message: p.text().nullable(),
-    stateDetails: p.json<Record<string, unknown>>(),
-    data: p.json<unknown>().nullable(),
   },
 });
 export class TaskRunStateEntity extends TaskRunStateSchema.class {}
