@@ -35,7 +35,7 @@ import { FlowRunStateWriter } from "./orchestration/flow-state-writer.ts";
 import { PgGlobalConcurrencyLimits } from "./orchestration/global-limits.ts";
 import { PgLeaseStore } from "./orchestration/lease-store.ts";
 import { PgSubflowParentTasks } from "./orchestration/subflow-parent-tasks.ts";
-import { FLOW_RUN_TABLES, statesSince, watchStart } from "./run-history.ts";
+import { FLOW_RUN_TABLES, listStates, statesSince, watchStart } from "./run-history.ts";
 import { pgTextArray } from "./sql.ts";
 import {
   applyFlowRun,
@@ -108,16 +108,7 @@ export class PgFlowRunStore implements FlowRunStore {
   }
 
   listStates(flowRunId: string): Promise<State[] | null> {
-    return translatingErrors(async () => {
-      const em = this.#orm.em.fork();
-      if ((await em.count(FlowRunEntity, { id: flowRunId })) === 0) return null;
-      const rows = await em.find(
-        FlowRunStateEntity,
-        { flowRunId },
-        { orderBy: { timestamp: "asc" } },
-      );
-      return rows.map(stateFromRow);
-    });
+    return translatingErrors(() => listStates(this.#orm.em.fork(), FLOW_RUN_TABLES, flowRunId));
   }
 
   statesSince(flowRunId: string, afterSeq: number): Promise<{ seq: number; state: State }[]> {

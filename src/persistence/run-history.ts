@@ -1,6 +1,6 @@
 /**
- * Reads of a run's committed history shared by flow runs and task runs (WatchFlowRun /
- * WatchTaskRun): the two kinds differ only in their table names.
+ * Reads of a run's committed history shared by flow runs and task runs (List*RunStates,
+ * Watch*Run): the two kinds differ only in their table names.
  */
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { State } from "../domain/index.ts";
@@ -9,10 +9,36 @@ import { type StateColumns, stateFromColumns } from "./state-mapping.ts";
 export interface RunTables {
   readonly run: "flow_run" | "task_run";
   readonly state: "flow_run_state" | "task_run_state";
+  /** The state table's reference to its run. */
+  readonly runColumn: "flow_run_id" | "task_run_id";
 }
 
-export const FLOW_RUN_TABLES: RunTables = { run: "flow_run", state: "flow_run_state" };
-export const TASK_RUN_TABLES: RunTables = { run: "task_run", state: "task_run_state" };
+export const FLOW_RUN_TABLES: RunTables = {
+  run: "flow_run",
+  state: "flow_run_state",
+  runColumn: "flow_run_id",
+};
+export const TASK_RUN_TABLES: RunTables = {
+  run: "task_run",
+  state: "task_run_state",
+  runColumn: "task_run_id",
+};
+
+/** The run's states, oldest first; `null` when the run does not exist. */
+export async function listStates(
+  em: EntityManager,
+  tables: RunTables,
+  runId: string,
+): Promise<State[] | null> {
+  const rows = await em.execute<(Partial<StateColumns> & { run: string })[]>(
+    `select r.id as run, s.id, s.type, s.name, s."timestamp", s.message, s.state_details, s.data
+     from ${tables.run} r left join ${tables.state} s on s.${tables.runColumn} = r.id
+     where r.id = ? order by s."timestamp"`,
+    [runId],
+  );
+  if (rows.length === 0) return null;
+  return rows.filter((row) => row.id != null).map((row) => stateFromColumns(row as StateColumns));
+}
 
 /** Committed states of the run after outbox sequence number `afterSeq`, in commit order. */
 export async function statesSince(

@@ -27,7 +27,7 @@ import {
   PgTaskRunStateTimestamps,
 } from "./orchestration/task-ports.ts";
 import { TaskRunStateWriter } from "./orchestration/task-state-writer.ts";
-import { statesSince, TASK_RUN_TABLES, watchStart } from "./run-history.ts";
+import { listStates, statesSince, TASK_RUN_TABLES, watchStart } from "./run-history.ts";
 import { pgTextArray } from "./sql.ts";
 import {
   applyTaskRun,
@@ -103,16 +103,7 @@ export class PgTaskRunStore implements TaskRunStore {
   }
 
   listStates(taskRunId: string): Promise<State[] | null> {
-    return translatingErrors(async () => {
-      const em = this.#orm.em.fork();
-      if ((await em.count(TaskRunEntity, { id: taskRunId })) === 0) return null;
-      const rows = await em.find(
-        TaskRunStateEntity,
-        { taskRunId },
-        { orderBy: { timestamp: "asc" } },
-      );
-      return rows.map(stateFromRow);
-    });
+    return translatingErrors(() => listStates(this.#orm.em.fork(), TASK_RUN_TABLES, taskRunId));
   }
 
   statesSince(taskRunId: string, afterSeq: number): Promise<{ seq: number; state: State }[]> {
