@@ -9,6 +9,7 @@ import {
   type FlowRun,
   InvalidArgumentError,
   NotFoundError,
+  RunNotFoundError,
   type State,
   type StateInit,
 } from "../domain/index.ts";
@@ -89,7 +90,7 @@ export class FlowRunUseCases {
 
   async get(flowRunId: string): Promise<FlowRunRecord> {
     const record = await this.#store.findFlowRun(flowRunId);
-    if (record === null) throw new NotFoundError("flow run", flowRunId);
+    if (record === null) throw new RunNotFoundError("flow_run", flowRunId);
     return record;
   }
 
@@ -103,12 +104,12 @@ export class FlowRunUseCases {
 
   async delete(flowRunId: string): Promise<void> {
     if (!(await this.#store.deleteFlowRun(flowRunId)))
-      throw new NotFoundError("flow run", flowRunId);
+      throw new RunNotFoundError("flow_run", flowRunId);
   }
 
   async listStates(flowRunId: string): Promise<State[]> {
     const states = await this.#store.listStates(flowRunId);
-    if (states === null) throw new NotFoundError("flow run", flowRunId);
+    if (states === null) throw new RunNotFoundError("flow_run", flowRunId);
     return states;
   }
 
@@ -117,7 +118,7 @@ export class FlowRunUseCases {
     return this.#store.transaction(
       async (tx) => {
         const locked = await tx.lockFlowRun(command.flowRunId);
-        if (locked === null) throw new NotFoundError("flow run", command.flowRunId);
+        if (locked === null) throw new RunNotFoundError("flow_run", command.flowRunId);
         const result = await this.#orchestrate(
           tx,
           locked.run,
@@ -138,7 +139,7 @@ export class FlowRunUseCases {
     parseJson("value", value);
     await this.#store.transaction(async (tx) => {
       if ((await tx.lockFlowRun(flowRunId)) === null)
-        throw new NotFoundError("flow run", flowRunId);
+        throw new RunNotFoundError("flow_run", flowRunId);
       await tx.putInput(flowRunId, key, value);
     });
   }

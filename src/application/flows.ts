@@ -2,7 +2,7 @@
  * Flow use cases. Each call runs in its own unit of work, which the repository factory
  * provides; the application never touches the ORM directly.
  */
-import { NotFoundError } from "../domain/service-errors.ts";
+import { NotFoundError } from "../domain/index.ts";
 import { type Page, type PageRequest, readPage } from "./paging.ts";
 
 export interface Flow {

@@ -2,7 +2,7 @@
  * Keyset paging. A page token is an opaque, URL-safe encoding of the last item's
  * (created, id): stable under concurrent inserts, unlike offsets.
  */
-import { InvalidArgumentError } from "../domain/service-errors.ts";
+import { InvalidArgumentError } from "../domain/index.ts";
 
 export const DEFAULT_PAGE_SIZE = 100;
 export const MAX_PAGE_SIZE = 1000;

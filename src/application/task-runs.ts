@@ -5,7 +5,7 @@
  */
 import {
   buildState,
-  NotFoundError,
+  RunNotFoundError,
   type State,
   type StateInit,
   type TaskRun,
@@ -65,7 +65,7 @@ export class TaskRunUseCases {
   ): Promise<{ record: TaskRunRecord; created: boolean }> {
     const { runId, created } = await this.#store.transaction(async (tx) => {
       const inserted = await tx.insertTaskRun(fields);
-      if ("missing" in inserted) throw new NotFoundError("flow run", fields.flowRunId ?? "");
+      if ("missing" in inserted) throw new RunNotFoundError("flow_run", fields.flowRunId ?? "");
       if (inserted.created) {
         await this.#orchestrate(
           tx,
@@ -82,7 +82,7 @@ export class TaskRunUseCases {
 
   async get(taskRunId: string): Promise<TaskRunRecord> {
     const record = await this.#store.findTaskRun(taskRunId);
-    if (record === null) throw new NotFoundError("task run", taskRunId);
+    if (record === null) throw new RunNotFoundError("task_run", taskRunId);
     return record;
   }
 
@@ -96,12 +96,12 @@ export class TaskRunUseCases {
 
   async delete(taskRunId: string): Promise<void> {
     if (!(await this.#store.deleteTaskRun(taskRunId)))
-      throw new NotFoundError("task run", taskRunId);
+      throw new RunNotFoundError("task_run", taskRunId);
   }
 
   async listStates(taskRunId: string): Promise<State[]> {
     const states = await this.#store.listStates(taskRunId);
-    if (states === null) throw new NotFoundError("task run", taskRunId);
+    if (states === null) throw new RunNotFoundError("task_run", taskRunId);
     return states;
   }
 
@@ -110,7 +110,7 @@ export class TaskRunUseCases {
     return this.#store.transaction(
       async (tx) => {
         const locked = await tx.lockTaskRun(command.taskRunId);
-        if (locked === null) throw new NotFoundError("task run", command.taskRunId);
+        if (locked === null) throw new RunNotFoundError("task_run", command.taskRunId);
         const result = await this.#orchestrate(
           tx,
           locked.run,

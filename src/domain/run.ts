@@ -5,7 +5,7 @@
  * Persistence hands rules an object of this shape whose mutations are saved with the
  * transition's transaction; rules never know how.
  */
-import { InvalidArgumentError } from "./service-errors.ts";
+import { InvalidArgumentError } from "./errors.ts";
 import type { StateType } from "./state-type.ts";
 
 /** Which kind of run a state belongs to. */

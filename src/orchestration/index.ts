@@ -4,6 +4,7 @@
  */
 export type { OrchestrationContextInit, OrchestrationParameters } from "./context.ts";
 export { OrchestrationContext } from "./context.ts";
+export { EARLIEST_TIME_MS, LATEST_TIME_MS, timeAfterDelay } from "./delayed-time.ts";
 export type { LeasePorts } from "./deployment-leases.ts";
 export {
   acquireDeploymentSlot,

@@ -60,14 +60,20 @@ export class MikroDeploymentRepository implements DeploymentRepository {
   delete(id: string) {
     return translatingErrors(() =>
       this.#em.transactional(async (em) => {
-        const deleted = await em.nativeDelete(DeploymentEntity, { id });
+        // The limit row first, as #apply locks it before the deployment row: concurrent
+        // updates and deletes take the two locks in one order and cannot deadlock.
         await em.nativeDelete(ConcurrencyLimitEntity, { name: deploymentLimitName(id) });
+        const deleted = await em.nativeDelete(DeploymentEntity, { id });
         return deleted > 0;
       }),
     );
   }
 
-  /** Creates, resizes or removes the deployment's limit row. Active slots are kept on resize. */
+  /**
+   * Creates, resizes or removes the deployment's limit row. Active slots are kept on resize.
+   * Creation is one upsert: concurrent calls that give a deployment its first limit all
+   * find the one row (a check-then-insert lost the race on the unique name).
+   */
   async #apply(
     em: EntityManager,
     deployment: DeploymentEntity,
@@ -75,23 +81,19 @@ export class MikroDeploymentRepository implements DeploymentRepository {
   ): Promise<void> {
     deployment.concurrencyOptions = fields.concurrencyOptions && { ...fields.concurrencyOptions };
     const name = deploymentLimitName(deployment.id);
-    const limit = await em.findOne(ConcurrencyLimitEntity, { name });
     if (fields.concurrencyLimit === null) {
       deployment.concurrencyLimitId = null;
-      if (limit !== null) em.remove(limit);
+      await em.nativeDelete(ConcurrencyLimitEntity, { name });
       return;
     }
-    if (limit !== null) {
-      limit.limit = fields.concurrencyLimit;
-      deployment.concurrencyLimitId = limit.id;
-      return;
-    }
-    const created = em.create(ConcurrencyLimitEntity, {
-      id: randomUUID(),
-      name,
-      limit: fields.concurrencyLimit,
-    });
-    deployment.concurrencyLimitId = created.id;
+    const [limit] = await em.execute<{ id: string }[]>(
+      `insert into concurrency_limit_v2 (id, name, "limit", updated) values (?, ?, ?, ?)
+       on conflict (name) do update set "limit" = excluded."limit", updated = excluded.updated
+       returning id`,
+      [randomUUID(), name, fields.concurrencyLimit, new Date()],
+      "all",
+    );
+    deployment.concurrencyLimitId = limit!.id;
   }
 
   async #record(em: EntityManager, deployment: DeploymentEntity): Promise<DeploymentRecord> {

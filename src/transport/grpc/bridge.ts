@@ -3,6 +3,10 @@
  * typed handlers. Every call goes through one wrapper that decodes the request (a malformed
  * message is INVALID_ARGUMENT, not INTERNAL), exposes cancellation as an AbortSignal, maps
  * errors to statuses (errors.ts), writes one log line and traces the call (tracing.ts).
+ *
+ * A call the client gave up on (it cancelled, or its deadline passed) ends as CANCELLED or
+ * DEADLINE_EXCEEDED whatever its handler then threw (an AbortError, or a database error the
+ * abort caused): that is the status the client saw, and it is no fault of the server.
  */
 import {
   create,
@@ -15,11 +19,11 @@ import {
 } from "@bufbuild/protobuf";
 import type { GenService, GenServiceMethods } from "@bufbuild/protobuf/codegenv2";
 import * as grpc from "@grpc/grpc-js";
-import { InvalidArgumentError } from "../../domain/service-errors.ts";
+import { InvalidRequestError } from "../../domain/index.ts";
 import type { Logger } from "../../logger.ts";
 import { INERT_SPAN, type RpcSpan, type Tracing } from "../tracing.ts";
 import type { Authenticator } from "./auth.ts";
-import { toServiceError } from "./errors.ts";
+import { StatusError, toServiceError } from "./errors.ts";
 
 /** What a handler knows about its call besides the request. */
 export interface CallContext {
@@ -131,12 +135,13 @@ function unary(
       }
     })
       .then((response) => {
+        if (context.signal.aborted) throw context.signal.reason;
         callback(null, create(method.output, response as MessageInitShape<DescMessage>));
         context.span.end(grpc.status.OK);
         observe(path, grpc.status.OK, performance.now() - started);
       })
       .catch((error: unknown) => {
-        const status = toServiceError(error, log, path);
+        const status = toServiceError(failure(error, context, log), log, path);
         callback(status);
         context.span.end(status.code, status.details);
         observe(path, status.code, performance.now() - started, error);
@@ -167,11 +172,10 @@ function serverStream(
         observe(path, grpc.status.OK, performance.now() - started);
       })
       .catch((error: unknown) => {
-        const code = context.signal.aborted ? grpc.status.CANCELLED : undefined;
-        const status = toServiceError(error, log, path);
-        if (code === undefined) call.emit("error", status);
-        context.span.end(code ?? status.code, code === undefined ? status.details : "cancelled");
-        observe(path, code ?? status.code, performance.now() - started, error);
+        const status = toServiceError(failure(error, context, log), log, path);
+        if (!context.signal.aborted) call.emit("error", status);
+        context.span.end(status.code, status.details);
+        observe(path, status.code, performance.now() - started, error);
       });
   };
 }
@@ -188,8 +192,7 @@ async function run<T>(
   try {
     request = fromBinary(method.input, bytes);
   } catch (error) {
-    throw new InvalidArgumentError(
-      "",
+    throw new InvalidRequestError(
       `malformed ${method.input.typeName}: ${(error as Error).message}`,
     );
   }
@@ -203,7 +206,39 @@ function callContext(
   pipeline: CallPipeline,
 ): CallContext {
   const controller = new AbortController();
-  call.once("cancelled", () => controller.abort(new Error("call cancelled")));
+  call.once("cancelled", () => controller.abort(abortStatus(call.getDeadline())));
   const span = pipeline.tracing?.startRpcSpan(method, call.metadata) ?? INERT_SPAN;
   return { signal: controller.signal, metadata: call.metadata, method, span };
+}
+
+/**
+ * Why grpc-js cancelled a call. It cancels when the client resets the stream and when the
+ * deadline timer fires (it has then answered DEADLINE_EXCEEDED itself); only the time tells
+ * the two apart. Timers may fire a millisecond before the clock reads the deadline, hence
+ * the slack.
+ */
+function abortStatus(deadline: grpc.Deadline): StatusError {
+  const deadlineMs = deadline instanceof Date ? deadline.getTime() : deadline;
+  return Date.now() + DEADLINE_SLACK_MS >= deadlineMs
+    ? new StatusError(
+        grpc.status.DEADLINE_EXCEEDED,
+        "the call's deadline passed",
+        "DEADLINE_EXCEEDED",
+      )
+    : new StatusError(grpc.status.CANCELLED, "the client cancelled the call", "CALL_CANCELLED");
+}
+
+const DEADLINE_SLACK_MS = 5;
+
+/**
+ * What a finished call failed with: the abort's status once the client gave up (the
+ * handler's own error, usually caused by the abort, is only worth a debug line), else the
+ * handler's error.
+ */
+function failure(error: unknown, context: CallContext, log: Logger): unknown {
+  if (!context.signal.aborted) return error;
+  if (error !== context.signal.reason) {
+    log.debug({ err: error, method: context.method }, "call ended after the client gave up");
+  }
+  return context.signal.reason;
 }

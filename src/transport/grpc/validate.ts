@@ -1,11 +1,15 @@
-/** Request-field checks shared by handlers; each failure names the field's path. */
-import { InvalidArgumentError } from "../../domain/service-errors.ts";
+/**
+ * Request-field checks shared by handlers; each failure names the field's path and quotes at
+ * most a short prefix of the bad value.
+ */
+import { InvalidArgumentError, quoteValue } from "../../domain/index.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function requireUuid(field: string, value: string): string {
   if (value === "") throw new InvalidArgumentError(field, "is required");
-  if (!UUID.test(value)) throw new InvalidArgumentError(field, `"${value}" is not a UUID`);
+  if (!UUID.test(value))
+    throw new InvalidArgumentError(field, `${quoteValue(value)} is not a UUID`);
   return value.toLowerCase();
 }
 

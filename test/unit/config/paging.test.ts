@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { decodePageToken, encodePageToken, pageRequest } from "../../../src/application/paging.ts";
-import { InvalidArgumentError } from "../../../src/domain/service-errors.ts";
+import { InvalidArgumentError } from "../../../src/domain/index.ts";
 
 describe("paging", () => {
   it("defaults page_size 0 to 100 and accepts 1000", () => {
