@@ -180,6 +180,7 @@ function admission(limit: number): () => () => void {
       throw new StatusError(
         grpc.status.RESOURCE_EXHAUSTED,
         `too many calls in flight (${limit}); retry with backoff`,
+        "TOO_MANY_CALLS_IN_FLIGHT",
       );
     }
     inFlight++;
