@@ -2,6 +2,7 @@
 import { startApp } from "./app.ts";
 import { ConfigError, loadConfig } from "./config.ts";
 import { createLogger } from "./logger.ts";
+import { EmbeddedPostgresInUseError } from "./persistence/embedded-postgres.ts";
 
 let config: ReturnType<typeof loadConfig>;
 try {
@@ -14,7 +15,10 @@ try {
 
 const log = createLogger(config.logLevel);
 const app = await startApp(config, log).catch((error: unknown) => {
-  log.fatal({ err: error }, "flowgate failed to start");
+  // Another server's database is an expected refusal: its message says what to do, no stack.
+  if (error instanceof EmbeddedPostgresInUseError)
+    log.fatal(`flowgate refuses to start: ${error.message}`);
+  else log.fatal({ err: error }, "flowgate failed to start");
   process.exit(1);
 });
 

@@ -8,7 +8,7 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FlowService } from "../../gen/flowgate/v1/flow_pb.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
-import { isAlive, spawnFlowgate, spawnProcess } from "../support/process.ts";
+import { isAlive, spawnFlowgate, spawnNpm } from "../support/process.ts";
 
 let database: TestDatabase;
 /** Server processes a failed test may have left behind. */
@@ -20,14 +20,6 @@ afterAll(async () => {
   for (const pid of serverPids) if (isAlive(pid)) process.kill(pid, "SIGKILL");
   await database.drop();
 });
-
-/** `npm <args>` with the npm that runs this test (`npx vitest` sets npm_execpath). */
-function spawnNpm(args: string[], env: Record<string, string>) {
-  const npmCli = process.env.npm_execpath;
-  return npmCli === undefined
-    ? spawnProcess("npm", args, env)
-    : spawnProcess(process.env.npm_node_execpath ?? process.execPath, [npmCli, ...args], env);
-}
 
 describe("the flowgate process", () => {
   it("serves, then drains on SIGTERM and exits 0; a restart finds the data again", async () => {

@@ -63,6 +63,14 @@ export function spawnFlowgate(env: Record<string, string>): RunningProcess {
   return spawnProcess(process.execPath, ["src/main.ts"], env);
 }
 
+/** `npm <args>` with the npm that runs the tests (`npx vitest` sets npm_execpath), else PATH's. */
+export function spawnNpm(args: readonly string[], env: Record<string, string>): RunningProcess {
+  const npmCli = process.env.npm_execpath;
+  return npmCli === undefined
+    ? spawnProcess("npm", args, env)
+    : spawnProcess(process.env.npm_node_execpath ?? process.execPath, [npmCli, ...args], env);
+}
+
 /** The health status of the server on `port` (`""`: the whole server). */
 export async function healthStatus(port: number): Promise<HealthCheckResponse_ServingStatus> {
   const health = createClient(Health, createGrpcTransport({ baseUrl: `http://127.0.0.1:${port}` }));
