@@ -5,8 +5,11 @@
  */
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FlowService } from "../../gen/flowgate/v1/flow_pb.js";
+import { ADVISORY_LOCK_NAMESPACE } from "../../src/persistence/advisory-locks.ts";
+import { MIGRATIONS_LOCK_KEY } from "../../src/persistence/migrate.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { isAlive, spawnFlowgate, spawnNpm } from "../support/process.ts";
 
@@ -56,6 +59,36 @@ describe("the flowgate process", () => {
     expect(npm.output()).toContain('"msg":"draining"');
     expect(npm.output()).toContain('"msg":"stopped"');
     expect(isAlive(serverPid)).toBe(false);
+  });
+
+  it("regression: a SIGTERM during start-up stops the server once started, and it exits 0", async () => {
+    // Signal handlers were installed only after the start, so a SIGTERM that came while
+    // starting (the `npm start` test above sometimes sent it between "flowgate listening" and
+    // the end of the start) killed the process undrained. Made deterministic here: the test
+    // holds the migration lock, so the process waits in its start until the lock is free.
+    const fresh = await createTestDatabase();
+    const holder = new pg.Client({ connectionString: fresh.url });
+    await holder.connect();
+    try {
+      await holder.query("select pg_advisory_lock($1, $2)", [
+        ADVISORY_LOCK_NAMESPACE,
+        MIGRATIONS_LOCK_KEY,
+      ]);
+      const server = spawnFlowgate({ DATABASE_URL: fresh.url });
+      while (!server.output().includes("another process is applying migrations"))
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      server.child.kill("SIGTERM");
+      await holder.query("select pg_advisory_unlock($1, $2)", [
+        ADVISORY_LOCK_NAMESPACE,
+        MIGRATIONS_LOCK_KEY,
+      ]);
+      expect(await server.exited).toBe(0);
+      expect(server.output()).toContain('"msg":"flowgate listening"');
+      expect(server.output()).toContain('"msg":"stopped"');
+    } finally {
+      await holder.end();
+      await fresh.drop();
+    }
   });
 
   it("refuses invalid configuration with exit 2 and a message naming the variable", async () => {
