@@ -1,7 +1,7 @@
 /**
- * The real process: `node src/main.ts` starts, serves, and on SIGTERM drains and exits 0;
- * so does the README's own command, `npm start`; invalid configuration makes it exit before
- * serving, naming the variable.
+ * The real process: `node src/main.ts` starts, serves, and on SIGTERM drains and exits 0,
+ * also when the signal comes during its start; so does the README's own command, `npm start`;
+ * invalid configuration makes it exit before serving, naming the variable.
  */
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
@@ -66,28 +66,22 @@ describe("the flowgate process", () => {
     // starting (the `npm start` test above sometimes sent it between "flowgate listening" and
     // the end of the start) killed the process undrained. Made deterministic here: the test
     // holds the migration lock, so the process waits in its start until the lock is free.
-    const fresh = await createTestDatabase();
-    const holder = new pg.Client({ connectionString: fresh.url });
+    const holder = new pg.Client({ connectionString: database.url });
     await holder.connect();
     try {
-      await holder.query("select pg_advisory_lock($1, $2)", [
-        ADVISORY_LOCK_NAMESPACE,
-        MIGRATIONS_LOCK_KEY,
-      ]);
-      const server = spawnFlowgate({ DATABASE_URL: fresh.url });
+      const lock = [ADVISORY_LOCK_NAMESPACE, MIGRATIONS_LOCK_KEY];
+      await holder.query("select pg_advisory_lock($1, $2)", lock);
+      const server = spawnFlowgate({ DATABASE_URL: database.url });
+      serverPids.push(server.child.pid!);
       while (!server.output().includes("another process is applying migrations"))
         await new Promise((resolve) => setTimeout(resolve, 50));
       server.child.kill("SIGTERM");
-      await holder.query("select pg_advisory_unlock($1, $2)", [
-        ADVISORY_LOCK_NAMESPACE,
-        MIGRATIONS_LOCK_KEY,
-      ]);
+      await holder.query("select pg_advisory_unlock($1, $2)", lock);
       expect(await server.exited).toBe(0);
       expect(server.output()).toContain('"msg":"flowgate listening"');
       expect(server.output()).toContain('"msg":"stopped"');
     } finally {
       await holder.end();
-      await fresh.drop();
     }
   });
 
