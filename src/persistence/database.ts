@@ -8,6 +8,7 @@ import { MikroORM, type Options, PostgreSqlDriver } from "@mikro-orm/postgresql"
 import type { Logger } from "../logger.ts";
 import { startEmbeddedPostgres } from "./embedded-postgres.ts";
 import { entities } from "./entities/index.ts";
+import { applyMigrations } from "./migrate.ts";
 
 export interface Database {
   readonly orm: MikroORM;
@@ -53,7 +54,7 @@ export async function openDatabase(options: DatabaseOptions, log: Logger): Promi
   try {
     const url = options.databaseUrl ?? embedded!.url;
     const orm = await MikroORM.init(ormOptions(url, options.poolSize));
-    await orm.migrator.up();
+    await applyMigrations(orm, url, log);
     return {
       orm,
       url,
