@@ -8,7 +8,7 @@
  * and new runs were turned away meanwhile. Deleting a flow run also deletes its task runs
  * and deleting a flow its flow runs (cascades), so every delete ends the same way: the
  * leases whose holder no longer exists are deleted and their slots given back
- * ({@link freeLeasesOfDeletedHolders}).
+ * ({@link freeLeasesOfDeletedHolders}; that also frees a lease an older delete left behind).
  *
  * Locking. A transition of a run being deleted may be in flight and about to commit a
  * lease; the delete waits for it (row locks) and frees what it committed, because the sweep
@@ -86,7 +86,7 @@ export async function deleteTaskRunFreeingSlots(
  * transaction has locked are skipped: only the reaper or another delete locks a lease whose
  * holder is gone, and it is releasing that lease itself.
  */
-export async function freeLeasesOfDeletedHolders(em: EntityManager, now: Date): Promise<void> {
+async function freeLeasesOfDeletedHolders(em: EntityManager, now: Date): Promise<void> {
   const deleted = await em.execute<DeletedLeaseRow[]>(
     `delete from concurrency_lease where id in (
        select c.id from concurrency_lease c

@@ -12,6 +12,11 @@ export interface SlotAccounting {
   readonly liveHolders: number;
 }
 
+/** The accounting of a limit with `holders` live holders and nothing else: the invariant. */
+export function heldBy(holders: number): SlotAccounting {
+  return { active: holders, leases: holders, liveHolders: holders };
+}
+
 const ACCOUNTING = `
   select l.active_slots as active,
     (select count(*)::int from concurrency_lease c where l.id = any(c.resource_ids)) as leases,

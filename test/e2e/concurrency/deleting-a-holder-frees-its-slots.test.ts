@@ -11,7 +11,7 @@ import { SetStateStatus } from "../../../gen/flowgate/v1/orchestration_pb.js";
 import { StateType } from "../../../gen/flowgate/v1/states_pb.js";
 import { flowRunHelpers, scheduledNow } from "../../support/flow-runs.ts";
 import { startTestServer, type TestServer } from "../../support/server.ts";
-import { deploymentSlots, insertTagLimitV2, tagSlotsV2 } from "../../support/slots.ts";
+import { deploymentSlots, heldBy, insertTagLimitV2, tagSlotsV2 } from "../../support/slots.ts";
 import { taskRunHelpers } from "../../support/task-runs.ts";
 
 let server: TestServer;
@@ -36,19 +36,11 @@ describe("deleting a deployment-slot holder", () => {
     expect(turnedAway.state?.name).toBe("AwaitingConcurrencySlot");
 
     await flows.runs.deleteFlowRun({ flowRunId: a.id });
-    expect(await deploymentSlots(server.database, deploymentId)).toEqual({
-      active: 0,
-      leases: 0,
-      liveHolders: 0,
-    });
+    expect(await deploymentSlots(server.database, deploymentId)).toEqual(heldBy(0));
 
     const again = await flows.propose(b.id, { type: StateType.PENDING });
     expect(again.status).toBe(SetStateStatus.ACCEPT);
-    expect(await deploymentSlots(server.database, deploymentId)).toEqual({
-      active: 1,
-      leases: 1,
-      liveHolders: 1,
-    });
+    expect(await deploymentSlots(server.database, deploymentId)).toEqual(heldBy(1));
   });
 
   it("DeleteFlowRun of a RUNNING holder frees its slot", async () => {
@@ -63,11 +55,7 @@ describe("deleting a deployment-slot holder", () => {
     expect((await flows.propose(b.id, { type: StateType.PENDING })).status).toBe(
       SetStateStatus.ACCEPT,
     );
-    expect(await deploymentSlots(server.database, deploymentId)).toEqual({
-      active: 1,
-      leases: 1,
-      liveHolders: 1,
-    });
+    expect(await deploymentSlots(server.database, deploymentId)).toEqual(heldBy(1));
   });
 
   it("DeleteFlow frees the slots its runs hold on a limit another flow's tasks share", async () => {
@@ -85,11 +73,7 @@ describe("deleting a deployment-slot holder", () => {
     );
 
     await server.client(FlowService).deleteFlow({ flowId: doomedFlowId });
-    expect(await tagSlotsV2(server.database, tag)).toEqual({
-      active: 0,
-      leases: 0,
-      liveHolders: 0,
-    });
+    expect(await tagSlotsV2(server.database, tag)).toEqual(heldBy(0));
     expect((await tasks.propose(other.id, { type: StateType.RUNNING })).status).toBe(
       SetStateStatus.ACCEPT,
     );
@@ -111,19 +95,11 @@ describe("deleting a tag-slot holder", () => {
     );
 
     await tasks.tasks.deleteTaskRun({ taskRunId: a.id });
-    expect(await tagSlotsV2(server.database, tag)).toEqual({
-      active: 0,
-      leases: 0,
-      liveHolders: 0,
-    });
+    expect(await tagSlotsV2(server.database, tag)).toEqual(heldBy(0));
     expect((await tasks.propose(b.id, { type: StateType.RUNNING })).status).toBe(
       SetStateStatus.ACCEPT,
     );
-    expect(await tagSlotsV2(server.database, tag)).toEqual({
-      active: 1,
-      leases: 1,
-      liveHolders: 1,
-    });
+    expect(await tagSlotsV2(server.database, tag)).toEqual(heldBy(1));
   });
 
   // V1 holder rows always went with the task run (foreign-key cascade): kept as coverage.
@@ -161,10 +137,6 @@ describe("deleting a tag-slot holder", () => {
     expect((await tasks.propose(waiting.id, { type: StateType.RUNNING })).status).toBe(
       SetStateStatus.ACCEPT,
     );
-    expect(await tagSlotsV2(server.database, tag)).toEqual({
-      active: 1,
-      leases: 1,
-      liveHolders: 1,
-    });
+    expect(await tagSlotsV2(server.database, tag)).toEqual(heldBy(1));
   });
 });

@@ -14,7 +14,7 @@ import { SetStateStatus } from "../../../gen/flowgate/v1/orchestration_pb.js";
 import { StateType } from "../../../gen/flowgate/v1/states_pb.js";
 import { flowRunHelpers, reasonOf, scheduledNow } from "../../support/flow-runs.ts";
 import { startTestServer, type TestServer } from "../../support/server.ts";
-import { deploymentSlots } from "../../support/slots.ts";
+import { deploymentSlots, heldBy } from "../../support/slots.ts";
 
 const LIMIT_REACHED = "Deployment concurrency limit reached.";
 const RACERS = 6;
@@ -71,11 +71,7 @@ describe("default mode (Prefect's behaviour, documented)", () => {
         (r) => !r.context?.ruleSignature.includes("SecureFlowConcurrencySlotsStrictly"),
       ),
     ).toBe(true);
-    expect(await deploymentSlots(prefect.database, deploymentId)).toEqual({
-      active: 0,
-      leases: 0,
-      liveHolders: 0,
-    });
+    expect(await deploymentSlots(prefect.database, deploymentId)).toEqual(heldBy(0));
   });
 
   it("CreateFlowRun with an initial RUNNING state beyond the limit is accepted without a slot", async () => {
@@ -105,11 +101,7 @@ describe("strict mode (FLOWGATE_STRICT_DEPLOYMENT_LIMITS=true)", () => {
     for (const holder of results.filter((r) => r.status === SetStateStatus.ACCEPT)) {
       expect(holder.state?.stateDetails?.deploymentConcurrencyLeaseId).toMatch(/^[0-9a-f-]{36}$/);
     }
-    expect(await deploymentSlots(strict.database, deploymentId)).toEqual({
-      active: LIMIT,
-      leases: LIMIT,
-      liveHolders: LIMIT,
-    });
+    expect(await deploymentSlots(strict.database, deploymentId)).toEqual(heldBy(LIMIT));
     expect(await holdingRuns(strict, deploymentId)).toEqual([...accepted].sort());
   });
 
@@ -150,11 +142,7 @@ describe("strict mode (FLOWGATE_STRICT_DEPLOYMENT_LIMITS=true)", () => {
       expect(run.stateName).toBe("AwaitingConcurrencySlot");
       expect(run.state?.stateDetails?.deploymentConcurrencyLeaseId ?? "").toBe("");
     }
-    expect(await deploymentSlots(strict.database, deploymentId)).toEqual({
-      active: LIMIT,
-      leases: LIMIT,
-      liveHolders: LIMIT,
-    });
+    expect(await deploymentSlots(strict.database, deploymentId)).toEqual(heldBy(LIMIT));
     expect(await holdingRuns(strict, deploymentId)).toEqual(running.map((run) => run.id).sort());
   });
 
@@ -217,19 +205,11 @@ describe("strict mode (FLOWGATE_STRICT_DEPLOYMENT_LIMITS=true)", () => {
     const newHolders = wave.filter((_, i) => entered[i]!.status === SetStateStatus.ACCEPT);
     const after = await deploymentSlots(strict.database, deploymentId);
     expect(after.active).toBeLessThanOrEqual(LIMIT);
-    expect(after).toEqual({
-      active: newHolders.length,
-      leases: newHolders.length,
-      liveHolders: newHolders.length,
-    });
+    expect(after).toEqual(heldBy(newHolders.length));
     expect(await holdingRuns(strict, deploymentId)).toEqual(newHolders.map((r) => r.id).sort());
 
     await Promise.all(newHolders.map((run) => s.propose(run.id, { type: StateType.COMPLETED })));
-    expect(await deploymentSlots(strict.database, deploymentId)).toEqual({
-      active: 0,
-      leases: 0,
-      liveHolders: 0,
-    });
+    expect(await deploymentSlots(strict.database, deploymentId)).toEqual(heldBy(0));
     const late = await Promise.all(
       Array.from({ length: LIMIT }, () =>
         s.newRun({ flowId, deploymentId, state: { type: StateType.RUNNING } }),
