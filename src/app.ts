@@ -47,6 +47,7 @@ export async function startApp(
   const { orm } = database;
   const settings = defaultOrchestrationSettings({
     tagSlotLeaseSeconds: config.tagSlotLeaseSeconds,
+    strictDeploymentLimits: config.strictDeploymentLimits,
   });
   const notifications = new PgEventNotifications(database.url, log);
   const closers: (() => Promise<void>)[] = [

@@ -27,6 +27,11 @@ export interface Config {
    * reaper may free it (`FLOWGATE_TAG_SLOT_LEASE_SECONDS`; Prefect: effectively forever).
    */
   readonly tagSlotLeaseSeconds: number;
+  /**
+   * Every way into PENDING or RUNNING takes a deployment slot, not only SCHEDULED → PENDING
+   * (`FLOWGATE_STRICT_DEPLOYMENT_LIMITS`; default `false`, Prefect's behaviour).
+   */
+  readonly strictDeploymentLimits: boolean;
   readonly mesh: MeshConfig;
 }
 
@@ -91,6 +96,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     shutdownGraceMs: integer(env, "FLOWGATE_SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
     backgroundServices: backgroundServices(env),
     tagSlotLeaseSeconds: seconds(env, "FLOWGATE_TAG_SLOT_LEASE_SECONDS", 300, 1, 365 * DAY),
+    strictDeploymentLimits: boolean(env, "FLOWGATE_STRICT_DEPLOYMENT_LIMITS", false),
     mesh: mesh(env),
   });
 }

@@ -81,6 +81,10 @@ export interface FlowRunStore {
     limit: number,
     after: Cursor | undefined,
   ): Promise<FlowRunRecord[]>;
+  /**
+   * Deletes the run and its task runs and frees the concurrency slots they hold, in one
+   * transaction; `false` when the run does not exist.
+   */
   deleteFlowRun(flowRunId: string): Promise<boolean>;
   /** The run's states, oldest first; `null` when the run does not exist. */
   listStates(flowRunId: string): Promise<State[] | null>;

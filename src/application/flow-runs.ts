@@ -6,6 +6,7 @@
  */
 import {
   buildState,
+  FailedPreconditionError,
   type FlowRun,
   InvalidArgumentError,
   NotFoundError,
@@ -16,12 +17,14 @@ import {
 import {
   type Clock,
   CoreFlowPolicy,
+  CreateFlowRunPolicy,
   type FlowOrchestrationDeps,
   flowRunPolicies,
   type IdGenerator,
   type OrchestrationResult,
   orchestrateTransition,
   type Policy,
+  SetStateStatus,
 } from "../orchestration/index.ts";
 import type {
   FlowRunFilter,
@@ -63,7 +66,11 @@ export class FlowRunUseCases {
     this.#ids = ids;
   }
 
-  /** Creates the run (idempotent on flow + idempotency key) and applies its initial state by force. */
+  /**
+   * Creates the run (idempotent on flow + idempotency key) and applies its initial state with
+   * CreateFlowRunPolicy (the minimal policy, plus strict deployment limits when on). An
+   * initial state that is aborted (strict limits on a deployment limit of 0) creates nothing.
+   */
   async create(
     fields: NewFlowRun,
     initial: StateInit | null,
@@ -75,13 +82,15 @@ export class FlowRunUseCases {
         throw new NotFoundError(inserted.missing, id);
       }
       if (inserted.created) {
-        await this.#orchestrate(
+        const result = await this.#orchestrate(
           tx,
           inserted.run,
           inserted.state,
           initial ?? { type: "PENDING" },
-          true,
+          false,
+          CreateFlowRunPolicy,
         );
+        refuseAbortedCreation(result);
       }
       return { runId: inserted.run.id, created: inserted.created };
     });
@@ -174,6 +183,13 @@ export class FlowRunUseCases {
     await tx.saveFlowRun(run);
     return result;
   }
+}
+
+/** A run whose initial state was aborted would have no state: the creation rolls back. */
+function refuseAbortedCreation(result: FlowOrchestrationResult): void {
+  if (result.status !== SetStateStatus.ABORT) return;
+  const { details } = result;
+  throw new FailedPreconditionError(details.type === "abort_details" ? (details.reason ?? "") : "");
 }
 
 export function parseJson(field: string, text: string): unknown {

@@ -20,6 +20,7 @@ export interface FlowRepository {
   findById(id: string): Promise<Flow | undefined>;
   /** Flows after the cursor in (created, id) order. */
   list(limit: number, after: { created: Date; id: string } | undefined): Promise<Flow[]>;
+  /** Deletes the flow with its runs, freeing the concurrency slots they hold. */
   delete(id: string): Promise<boolean>;
 }
 

@@ -61,6 +61,10 @@ export interface TaskRunStore {
     limit: number,
     after: Cursor | undefined,
   ): Promise<TaskRunRecord[]>;
+  /**
+   * Deletes the run and frees the tag slots it holds, in one transaction; `false` when the
+   * run does not exist.
+   */
   deleteTaskRun(taskRunId: string): Promise<boolean>;
   listStates(taskRunId: string): Promise<State[] | null>;
   statesSince(taskRunId: string, afterSeq: number): Promise<{ seq: number; state: State }[]>;

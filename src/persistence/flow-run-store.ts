@@ -35,6 +35,7 @@ import { FlowRunStateWriter } from "./orchestration/flow-state-writer.ts";
 import { PgGlobalConcurrencyLimits } from "./orchestration/global-limits.ts";
 import { PgLeaseStore } from "./orchestration/lease-store.ts";
 import { PgSubflowParentTasks } from "./orchestration/subflow-parent-tasks.ts";
+import { deleteFlowRunFreeingSlots } from "./run-deletion.ts";
 import { FLOW_RUN_TABLES, listStates, statesSince, watchStart } from "./run-history.ts";
 import { pgTextArray } from "./sql.ts";
 import {
@@ -102,8 +103,10 @@ export class PgFlowRunStore implements FlowRunStore {
   }
 
   deleteFlowRun(flowRunId: string): Promise<boolean> {
-    return translatingErrors(
-      async () => (await this.#orm.em.fork().nativeDelete(FlowRunEntity, { id: flowRunId })) > 0,
+    return translatingErrors(() =>
+      this.#orm.em
+        .fork()
+        .transactional((em) => deleteFlowRunFreeingSlots(em, flowRunId, this.#options.clock.now())),
     );
   }
 

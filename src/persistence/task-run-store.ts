@@ -27,6 +27,7 @@ import {
   PgTaskRunStateTimestamps,
 } from "./orchestration/task-ports.ts";
 import { TaskRunStateWriter } from "./orchestration/task-state-writer.ts";
+import { deleteTaskRunFreeingSlots } from "./run-deletion.ts";
 import { listStates, statesSince, TASK_RUN_TABLES, watchStart } from "./run-history.ts";
 import { pgTextArray } from "./sql.ts";
 import {
@@ -97,8 +98,10 @@ export class PgTaskRunStore implements TaskRunStore {
   }
 
   deleteTaskRun(taskRunId: string): Promise<boolean> {
-    return translatingErrors(
-      async () => (await this.#orm.em.fork().nativeDelete(TaskRunEntity, { id: taskRunId })) > 0,
+    return translatingErrors(() =>
+      this.#orm.em
+        .fork()
+        .transactional((em) => deleteTaskRunFreeingSlots(em, taskRunId, this.#options.clock.now())),
     );
   }
 

@@ -34,6 +34,7 @@ describe("loadConfig", () => {
       shutdownGraceMs: 10_000,
       backgroundServices: DEFAULT_BACKGROUND_SERVICES,
       tagSlotLeaseSeconds: 300,
+      strictDeploymentLimits: false,
       mesh: DEFAULT_MESH,
     });
   });
@@ -55,6 +56,7 @@ describe("loadConfig", () => {
         FLOWGATE_CANCELLATION_LOOP_SECONDS: "2.5",
         FLOWGATE_LEASE_REAPER_LOOP_SECONDS: "1",
         FLOWGATE_TAG_SLOT_LEASE_SECONDS: "90.5",
+        FLOWGATE_STRICT_DEPLOYMENT_LIMITS: "true",
         FLOWGATE_METRICS_PORT: "9464",
         FLOWGATE_AUTH_TOKENS: "alpha, beta",
         FLOWGATE_MAX_IN_FLIGHT: "32",
@@ -84,6 +86,7 @@ describe("loadConfig", () => {
         leaseReaperLoopSeconds: 1,
       },
       tagSlotLeaseSeconds: 90.5,
+      strictDeploymentLimits: true,
       mesh: {
         metricsPort: 9464,
         authTokens: ["alpha", "beta"],
@@ -127,6 +130,7 @@ describe("loadConfig", () => {
     ["FLOWGATE_TAG_SLOT_LEASE_SECONDS", "0.5"],
     ["FLOWGATE_TAG_SLOT_LEASE_SECONDS", "31536001"],
     ["FLOWGATE_TAG_SLOT_LEASE_SECONDS", "forever"],
+    ["FLOWGATE_STRICT_DEPLOYMENT_LIMITS", "1"],
   ])("rejects %s=%s with an error naming the variable", (variable, value) => {
     expect(() => loadConfig({ [variable]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [variable]: value })).toThrow(new RegExp(`^${variable}: `));
