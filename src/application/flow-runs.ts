@@ -6,10 +6,10 @@
  */
 import {
   buildState,
-  FailedPreconditionError,
   type FlowRun,
   InvalidArgumentError,
   NotFoundError,
+  RunCreationRefusedError,
   RunNotFoundError,
   type State,
   type StateInit,
@@ -189,7 +189,7 @@ export class FlowRunUseCases {
 function refuseAbortedCreation(result: FlowOrchestrationResult): void {
   if (result.status !== SetStateStatus.ABORT) return;
   const { details } = result;
-  throw new FailedPreconditionError(details.type === "abort_details" ? (details.reason ?? "") : "");
+  throw new RunCreationRefusedError(details.type === "abort_details" ? (details.reason ?? "") : "");
 }
 
 export function parseJson(field: string, text: string): unknown {

@@ -31,7 +31,9 @@ export type ErrorReason =
   /** A rule misused the engine: a bug. */
   | "ORCHESTRATION_FAILED"
   /** Giving back concurrency slots failed (spec §8.1.7). */
-  | "CONCURRENCY_SLOT_RELEASE_FAILED";
+  | "CONCURRENCY_SLOT_RELEASE_FAILED"
+  /** The run's initial state was aborted (e.g. a strict deployment limit of 0): nothing was created. */
+  | "RUN_CREATION_REFUSED";
 
 /** The root of the service's own errors: a message and a machine-readable reason. */
 export class FlowgateError extends Error {
@@ -150,6 +152,14 @@ export class AlreadyExistsError extends FlowgateError {
   constructor(message: string, options?: ErrorOptions) {
     super("ALREADY_EXISTS", message, options);
     this.name = "AlreadyExistsError";
+  }
+}
+
+/** The initial state of a new run was aborted, so the run was not created; the message is the abort reason. */
+export class RunCreationRefusedError extends FlowgateError {
+  constructor(reason: string) {
+    super("RUN_CREATION_REFUSED", reason);
+    this.name = "RunCreationRefusedError";
   }
 }
 

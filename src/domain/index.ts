@@ -24,6 +24,7 @@ export {
   OrchestrationError,
   QUOTED_VALUE_LENGTH,
   quoteValue,
+  RunCreationRefusedError,
   RunNotFoundError,
   StorageUnavailableError,
   TaskRunFlowRunNotFoundError,

@@ -47,6 +47,7 @@ export const STATUS_BY_REASON: Readonly<Record<ErrorReason, grpc.status>> = {
   CONCURRENT_UPDATE: grpc.status.ABORTED,
   DATABASE_UNAVAILABLE: grpc.status.UNAVAILABLE,
   ORCHESTRATION_FAILED: grpc.status.INTERNAL,
+  RUN_CREATION_REFUSED: grpc.status.FAILED_PRECONDITION,
   CONCURRENCY_SLOT_RELEASE_FAILED: grpc.status.INTERNAL,
 };
 
