@@ -194,11 +194,11 @@ it("recovers by itself from 5 fast restarts and 5 crashes of PostgreSQL under lo
   // While the database was away, calls failed cleanly, as UNAVAILABLE or by their deadline.
   for (const code of stats.failures.keys())
     expect([Code.Unavailable, Code.DeadlineExceeded]).toContain(code);
-  // Serving again within a few seconds of every restart (the LISTEN session retries every
-  // second, health is re-checked every 2 s).
+  // Serving again within a few seconds of every restart (health is re-checked every 2 s); the
+  // bound is loose for a loaded CI machine: without the fix there is no recovery at all.
   for (const { servesMs, servingMs } of recoveries) {
-    expect(servesMs).toBeLessThan(5000);
-    expect(servingMs).toBeLessThan(5000);
+    expect(servesMs).toBeLessThan(10_000);
+    expect(servingMs).toBeLessThan(10_000);
   }
 
   await everyLaterCallSucceeds(target);

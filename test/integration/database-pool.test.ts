@@ -2,9 +2,10 @@
  * The pool under faults, on a pool of one connection so that a single lost connection would
  * stop everything: a connection that dies inside a transaction is destroyed and replaced,
  * waiting for a connection is bounded, and a caller that gives up stops waiting at once.
+ * The tests share one pool; each leaves it whole, as the first ones check.
  */
 import type { EntityManager } from "@mikro-orm/postgresql";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { StorageUnavailableError } from "../../src/domain/index.ts";
 import { createLogger } from "../../src/logger.ts";
 import { type Database, openDatabase } from "../../src/persistence/database.ts";
@@ -13,9 +14,10 @@ import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 
 let testDatabase: TestDatabase;
 let database: Database;
-const ACQUIRE_TIMEOUT_MS = 300;
+// Long enough for a new connection on a loaded machine; short, so the timeout test is quick.
+const ACQUIRE_TIMEOUT_MS = 2000;
 
-beforeEach(async () => {
+beforeAll(async () => {
   testDatabase = await createTestDatabase();
   database = await openDatabase(
     {
@@ -27,7 +29,7 @@ beforeEach(async () => {
     createLogger("silent"),
   );
 });
-afterEach(async () => {
+afterAll(async () => {
   await database.close();
   await testDatabase.drop();
 });
