@@ -201,30 +201,44 @@ it("recovers by itself from 5 fast restarts and 5 crashes of PostgreSQL under lo
     expect(servingMs).toBeLessThan(10_000);
   }
 
-  await everyLaterCallSucceeds(target);
+  await everyLaterCallSucceeds(flow!.id);
   await thePoolIsWholeAgain();
   await theSessionsOfTheirOwnAreBack();
   await nothingIsInconsistent();
   expect(await serving()).toBe(true);
 }, 120_000);
 
-/** A burst of concurrent calls after the last fault: none fails. */
-async function everyLaterCallSucceeds(target: { flowId: string; deploymentId: string }) {
+/**
+ * A burst of concurrent calls after the last fault: none fails, and 12 runs racing for a new
+ * deployment limit of 3 get exactly 3 slots.
+ */
+async function everyLaterCallSucceeds(flowId: string) {
   const { runs } = clients;
+  const { deployment } = await clients.deployments.createDeployment({
+    flowId,
+    name: "after the faults",
+    concurrencyLimit: 3,
+  });
   const created = await Promise.all(
-    Array.from({ length: 12 }, () => runs.createFlowRun({ ...target, state: scheduledNow() })),
+    Array.from({ length: 12 }, () =>
+      runs.createFlowRun({ flowId, deploymentId: deployment!.id, state: scheduledNow() }),
+    ),
   );
   const pending = await Promise.all(
     created.map(({ flowRun }) =>
       runs.setFlowRunState({ flowRunId: flowRun!.id, state: { type: StateType.PENDING } }),
     ),
   );
-  for (const [i, { result }] of pending.entries()) {
-    if (result!.status !== SetStateStatus.ACCEPT) continue;
-    const flowRunId = created[i]!.flowRun!.id;
-    await runs.setFlowRunState({ flowRunId, state: { type: StateType.RUNNING } });
-    await runs.setFlowRunState({ flowRunId, state: { type: StateType.COMPLETED } });
-  }
+  const holders = created.filter((_, i) => pending[i]!.result!.status === SetStateStatus.ACCEPT);
+  expect(holders).toHaveLength(3);
+  await Promise.all(
+    holders.map(async ({ flowRun }) => {
+      for (const type of [StateType.RUNNING, StateType.COMPLETED]) {
+        const { result } = await runs.setFlowRunState({ flowRunId: flowRun!.id, state: { type } });
+        expect(result!.status).toBe(SetStateStatus.ACCEPT);
+      }
+    }),
+  );
 }
 
 /**
