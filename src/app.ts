@@ -43,7 +43,14 @@ export async function startApp(
   log: Logger,
   overrides: AppOverrides = {},
 ): Promise<App> {
-  const database = await openDatabase({ ...config, poolSize: config.mesh.dbPoolSize }, log);
+  const database = await openDatabase(
+    {
+      ...config,
+      poolSize: config.mesh.dbPoolSize,
+      acquireTimeoutMs: config.mesh.dbAcquireTimeoutMs,
+    },
+    log,
+  );
   const { orm } = database;
   const settings = defaultOrchestrationSettings({
     tagSlotLeaseSeconds: config.tagSlotLeaseSeconds,
@@ -51,7 +58,7 @@ export async function startApp(
   });
   const notifications = new PgEventNotifications(database.url, log);
   const closers: (() => Promise<void>)[] = [
-    () => closeWithin(database.close(), DATABASE_CLOSE_DEADLINE_MS, log),
+    () => closeWithin("the database", database.close(), DATABASE_CLOSE_DEADLINE_MS, log),
   ];
   const closeAll = async () => {
     for (const close of closers.splice(0).reverse()) await close();
@@ -63,7 +70,7 @@ export async function startApp(
     const metrics =
       config.mesh.metricsPort === undefined
         ? undefined
-        : new Metrics(new PgMetricsSource(orm, config.mesh.dbPoolSize));
+        : new Metrics(new PgMetricsSource(orm, () => database.pool()));
     const tracing = overrides.tracing ?? createTracing({ otlpEndpoint: config.mesh.otlpEndpoint });
     // Flushed after the server has drained (closers run in reverse).
     closers.push(() => tracing.shutdown());
@@ -95,7 +102,7 @@ export async function startApp(
       log.info({ port: metricsEndpoint.port }, "metrics listening");
     }
     const health = monitorDatabaseHealth(
-      () => database.ping(),
+      (signal) => database.ping(signal),
       (serving) => server.health.set(serving ? "SERVING" : "NOT_SERVING"),
       DATABASE_HEALTH_INTERVAL_MS,
       log,
@@ -120,7 +127,9 @@ export async function startApp(
         metrics && ((service, outcome) => metrics.backgroundRun(service, outcome)),
       );
       // Stopped first (closers run in reverse), so no tick starts against a closing pool.
-      closers.push(() => services.stop());
+      closers.push(() =>
+        closeWithin("the background services", services.stop(), DATABASE_CLOSE_DEADLINE_MS, log),
+      );
     }
     return { port, metricsPort: metricsEndpoint?.port, stop: closeAll };
   } catch (error) {
@@ -133,21 +142,25 @@ export async function startApp(
 const DATABASE_HEALTH_INTERVAL_MS = 2000;
 
 /**
- * How long closing the database may take at shutdown. A pooled connection that died inside a
- * transaction is never returned to the pool (Kysely skips the release when the rollback
- * fails), and the pool would wait for it forever; the loops make such a transaction likely
- * when the database goes away.
+ * How long stopping the background services, and then closing the database, may each take at
+ * shutdown: both wait for queries in flight, which a database that does not answer (a frozen
+ * host, a network partition) never finishes.
  */
 const DATABASE_CLOSE_DEADLINE_MS = 5000;
 
-async function closeWithin(closing: Promise<void>, ms: number, log: Logger): Promise<void> {
+async function closeWithin(
+  what: string,
+  closing: Promise<void>,
+  ms: number,
+  log: Logger,
+): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<"late">((resolve) => {
     timer = setTimeout(() => resolve("late"), ms);
   });
   try {
     if ((await Promise.race([closing, deadline])) === "late") {
-      log.warn({ deadlineMs: ms }, "database did not close in time; leaving it to process exit");
+      log.warn({ deadlineMs: ms }, `${what} did not close in time; leaving it to process exit`);
     }
   } finally {
     clearTimeout(timer);

@@ -46,6 +46,11 @@ export interface MeshConfig {
   readonly maxInFlight: number;
   /** Database connections in the pool (`FLOWGATE_DB_POOL_SIZE`). */
   readonly dbPoolSize: number;
+  /**
+   * How long a call waits for a pooled database connection, or for a new one to connect,
+   * before it fails UNAVAILABLE (`FLOWGATE_DB_ACQUIRE_TIMEOUT_MS`).
+   */
+  readonly dbAcquireTimeoutMs: number;
   readonly keepaliveTimeMs: number;
   readonly keepaliveTimeoutMs: number;
   readonly maxConnectionAgeMs: number;
@@ -86,6 +91,9 @@ export class ConfigError extends Error {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+/** The default of `FLOWGATE_DB_ACQUIRE_TIMEOUT_MS`, also for pools opened without a Config. */
+export const DEFAULT_DB_ACQUIRE_TIMEOUT_MS = 5000;
+
 export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Config {
   return Object.freeze({
     host: nonEmpty(env, "FLOWGATE_HOST") ?? "0.0.0.0",
@@ -109,6 +117,13 @@ function mesh(env: Env): MeshConfig {
     authTokens: authTokens(env),
     maxInFlight: integer(env, "FLOWGATE_MAX_IN_FLIGHT", 256, 0, 1_000_000),
     dbPoolSize: integer(env, "FLOWGATE_DB_POOL_SIZE", 10, 1, 1000),
+    dbAcquireTimeoutMs: integer(
+      env,
+      "FLOWGATE_DB_ACQUIRE_TIMEOUT_MS",
+      DEFAULT_DB_ACQUIRE_TIMEOUT_MS,
+      100,
+      600_000,
+    ),
     keepaliveTimeMs: integer(env, "FLOWGATE_KEEPALIVE_TIME_MS", 30_000, 1000, 86_400_000),
     keepaliveTimeoutMs: integer(env, "FLOWGATE_KEEPALIVE_TIMEOUT_MS", 10_000, 1000, 600_000),
     maxConnectionAgeMs: integer(env, "FLOWGATE_MAX_CONNECTION_AGE_MS", 300_000, 1000, 86_400_000),

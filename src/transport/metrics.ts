@@ -50,7 +50,8 @@ export class Metrics {
       registers: [this.registry],
       async collect() {
         this.reset();
-        for (const row of await source.activeSlots())
+        // A database that does not answer must not fail the scrape: no samples this time.
+        for (const row of await source.activeSlots().catch(() => []))
           this.set({ kind: row.kind, limit: row.limit }, row.slots);
       },
     });
@@ -59,18 +60,16 @@ export class Metrics {
       help: "Age of the newest state-change event in the outbox.",
       registers: [this.registry],
       async collect() {
-        this.set(await source.outboxLagSeconds());
+        this.set(await source.outboxLagSeconds().catch(() => Number.NaN)); // NaN: unknown
       },
     });
     new Gauge({
       name: "flowgate_db_pool_connections",
-      help: "Database pool connections by state (used, size).",
+      help: "Database pool connections by state (total, idle, used, waiting; size: the most).",
       labelNames: ["state"],
       registers: [this.registry],
       collect() {
-        const pool = source.pool();
-        this.set({ state: "used" }, pool.used);
-        this.set({ state: "size" }, pool.size);
+        for (const [state, count] of Object.entries(source.pool())) this.set({ state }, count);
       },
     });
   }
