@@ -1,0 +1,137 @@
+/**
+ * The `flowgate` command line: global options, the command tree and what a run of it exits
+ * with. Parsing, help (`--help` on every command) and usage errors are commander's.
+ */
+import { Command, CommanderError, Option } from "commander";
+import { DEFAULT_ADDRESS } from "../client/index.ts";
+import { deploymentCommands } from "./commands/deployments.ts";
+import { flowCommands } from "./commands/flows.ts";
+import { limitCommands } from "./commands/limits.ts";
+import { runCommands } from "./commands/runs.ts";
+import { taskCommands } from "./commands/tasks.ts";
+import { CliContext, type CliIo, type GlobalOptions } from "./context.ts";
+import { describeCallError, isCallError } from "./errors.ts";
+import { ExitCode } from "./exit-codes.ts";
+import { UsageError } from "./format.ts";
+
+/** A command's body: gets the context and the parsed arguments, returns the exit code. */
+export type CommandBody<A extends unknown[]> = (
+  context: CliContext,
+  ...args: A
+) => Promise<ExitCode | undefined>;
+
+/** Turns a body into a commander action (which cannot return a value). */
+export type Act = <A extends unknown[]>(
+  body: CommandBody<A>,
+) => (...args: unknown[]) => Promise<void>;
+
+const EXIT_CODES_HELP = `
+Exit codes:
+  0  done; set-state: ACCEPT
+  1  the call failed (an error status, or no server): one line on stderr with the status
+  2  the command line is wrong
+  3  set-state: REJECT
+  4  set-state: WAIT
+  5  set-state: ABORT
+  (set-state --dry-run exits with the outcome it would have had)`;
+
+/** Runs the CLI with `argv` (without the node and script paths); resolves to the exit code. */
+export async function runCli(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  io: CliIo,
+): Promise<number> {
+  let exitCode: number = ExitCode.OK;
+  function act<A extends unknown[]>(body: CommandBody<A>) {
+    return async (...args: unknown[]) => {
+      const command = args.pop() as Command;
+      const context = new CliContext(command.optsWithGlobals<GlobalOptions>(), io);
+      try {
+        exitCode = (await body(context, ...(args as A))) ?? ExitCode.OK;
+      } finally {
+        context.close();
+      }
+    };
+  }
+  const program = buildProgram(env, io, act);
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // commander printed the message or the help already.
+      return error.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
+    }
+    if (error instanceof UsageError) {
+      io.stderr.write(`flowgate: ${error.message}\n`);
+      return ExitCode.USAGE;
+    }
+    const message = isCallError(error)
+      ? describeCallError(error)
+      : error instanceof Error
+        ? error.message
+        : String(error);
+    io.stderr.write(`flowgate: ${message}\n`);
+    return ExitCode.ERROR;
+  }
+}
+
+function buildProgram(env: Readonly<Record<string, string | undefined>>, io: CliIo, act: Act) {
+  const program = new Command("flowgate")
+    .description(
+      "Look at flowgate's flows, runs, task runs, limits and deployments, and steer runs.",
+    )
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+    })
+    .showHelpAfterError("(add --help for usage)")
+    .configureHelp({ showGlobalOptions: true })
+    .option(
+      "--address <host:port>",
+      "the server, or a URL (env FLOWGATE_ADDRESS)",
+      env.FLOWGATE_ADDRESS || DEFAULT_ADDRESS,
+    )
+    .option("--token <token>", "bearer token (env FLOWGATE_TOKEN)", env.FLOWGATE_TOKEN || undefined)
+    .option("--tls", "connect with TLS, trusting the system's CAs")
+    .option("--ca-file <path>", "PEM CA certificates to trust instead (implies --tls)")
+    .option("--cert-file <path>", "PEM client certificate, for mutual TLS (implies --tls)")
+    .option("--key-file <path>", "PEM private key of --cert-file")
+    .addOption(
+      new Option("-o, --output <format>", "output format")
+        .choices(["table", "json"])
+        .default("table"),
+    )
+    .addOption(
+      new Option("--timeout <seconds>", "deadline of each call")
+        .argParser(positiveNumber)
+        .default(30),
+    )
+    .addHelpText("after", EXIT_CODES_HELP);
+  flowCommands(program, act);
+  runCommands(program, act);
+  taskCommands(program, act);
+  limitCommands(program, act);
+  deploymentCommands(program, act);
+  return program;
+}
+
+function positiveNumber(text: string): number {
+  const value = Number(text);
+  if (!(value > 0)) throw new UsageError(`--timeout must be a positive number, not "${text}"`);
+  return value;
+}
+
+/** A positive whole number for `--limit`. */
+export function limitOption(): Option {
+  return new Option("--limit <n>", "at most this many (fetches more pages as needed)")
+    .argParser((text) => {
+      const value = Number(text);
+      if (!Number.isInteger(value) || value < 1) {
+        throw new UsageError(`--limit must be a whole number from 1, not "${text}"`);
+      }
+      return value;
+    })
+    .default(100);
+}
