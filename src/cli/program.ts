@@ -76,7 +76,12 @@ export async function runCli(
   }
 }
 
-function buildProgram(env: Readonly<Record<string, string | undefined>>, io: CliIo, act: Act) {
+/** The command tree (exported for the test that asks every command for --help). */
+export function buildProgram(
+  env: Readonly<Record<string, string | undefined>>,
+  io: CliIo,
+  act: Act,
+) {
   const program = new Command("flowgate")
     .description(
       "Look at flowgate's flows, runs, task runs, limits and deployments, and steer runs.",
@@ -93,7 +98,7 @@ function buildProgram(env: Readonly<Record<string, string | undefined>>, io: Cli
       "the server, or a URL (env FLOWGATE_ADDRESS)",
       env.FLOWGATE_ADDRESS || DEFAULT_ADDRESS,
     )
-    .option("--token <token>", "bearer token (env FLOWGATE_TOKEN)", env.FLOWGATE_TOKEN || undefined)
+    .addOption(tokenOption(env.FLOWGATE_TOKEN))
     .option("--tls", "connect with TLS, trusting the system's CAs")
     .option("--ca-file <path>", "PEM CA certificates to trust instead (implies --tls)")
     .option("--cert-file <path>", "PEM client certificate, for mutual TLS (implies --tls)")
@@ -115,6 +120,12 @@ function buildProgram(env: Readonly<Record<string, string | undefined>>, io: Cli
   limitCommands(program, act);
   deploymentCommands(program, act);
   return program;
+}
+
+/** `--token`, defaulting to FLOWGATE_TOKEN without ever printing it in the help. */
+function tokenOption(fromEnv: string | undefined): Option {
+  const option = new Option("--token <token>", "bearer token (env FLOWGATE_TOKEN)");
+  return fromEnv ? option.default(fromEnv, "from FLOWGATE_TOKEN") : option;
 }
 
 function positiveNumber(text: string): number {
