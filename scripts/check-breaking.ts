@@ -36,45 +36,59 @@ const tryGit = (...args: string[]) => {
   }
 };
 
-const root = git("rev-parse", "--show-toplevel");
-process.chdir(root);
-
-const baseline = chooseBaseline();
-if (baseline === undefined) {
-  console.log("buf breaking: HEAD has no parent, so there is no earlier contract to compare with");
-  process.exit(0);
-}
-const scratch = mkdtempSync(path.join(tmpdir(), "flowgate-contract-"));
 try {
-  const archive = execFileSync("git", ["archive", baseline.commit, "buf.yaml", "proto"]);
-  execFileSync("tar", ["-x", "-C", scratch], { input: archive });
-  const firstPublication = !hasPackageOptions(path.join(scratch, "proto", "flowgate"));
-  const buf = spawnSync("buf", ["breaking", "--against", scratch, "--error-format", "json"], {
+  process.exitCode = check();
+} catch (error) {
+  console.error(`buf breaking: ${error instanceof Error ? error.message : String(error)}`);
+  process.exitCode = 1;
+}
+
+/** Runs the comparison and prints its findings; returns the exit code. */
+function check(): number {
+  process.chdir(git("rev-parse", "--show-toplevel"));
+  const baseline = chooseBaseline();
+  if (baseline === undefined) {
+    console.log(
+      "buf breaking: HEAD has no parent, so there is no earlier contract to compare with",
+    );
+    return 0;
+  }
+  const scratch = mkdtempSync(path.join(tmpdir(), "flowgate-contract-"));
+  try {
+    const archive = execFileSync("git", ["archive", baseline.commit, "buf.yaml", "proto"]);
+    execFileSync("tar", ["-x", "-C", scratch], { input: archive });
+    const firstPublication = !hasPackageOptions(path.join(scratch, "proto", "flowgate"));
+    const findings = bufBreaking(scratch);
+    const reported = findings.filter((finding) => !(firstPublication && isFirstOption(finding)));
+    const against = `${baseline.description} (${baseline.commit.slice(0, 12)})`;
+    if (reported.length > 0) {
+      for (const { path, start_line, message, type } of reported) {
+        console.error(`${path}:${start_line ?? 0}: ${message} [${type}]`);
+      }
+      console.error(`buf breaking: ${reported.length} breaking change(s) against ${against}`);
+      return 1;
+    }
+    const note = firstPublication && findings.length > 0 ? "; package options published" : "";
+    console.log(`buf breaking: no breaking change against ${against}${note}`);
+    return 0;
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** `buf breaking` of the working tree against the contract in `against`. */
+function bufBreaking(against: string): Finding[] {
+  const buf = spawnSync("buf", ["breaking", "--against", against, "--error-format", "json"], {
     encoding: "utf8",
   });
+  // 100 is buf's "found breaking changes"; anything else non-zero is a failure to run.
   if (buf.status !== 0 && buf.status !== 100) {
-    throw new Error(`buf breaking failed to run (exit ${buf.status}): ${buf.stderr}`);
+    throw new Error(`buf failed (exit ${buf.status}): ${buf.stderr || buf.error?.message}`);
   }
-  const findings = buf.stdout
+  return buf.stdout
     .split("\n")
     .filter((line) => line.trim() !== "")
     .map((line) => JSON.parse(line) as Finding);
-  const reported = findings.filter((finding) => !(firstPublication && isFirstOption(finding)));
-  const against = `${baseline.description} (${baseline.commit.slice(0, 12)})`;
-  if (reported.length > 0) {
-    for (const finding of reported) {
-      console.error(
-        `${finding.path}:${finding.start_line ?? 0}: ${finding.message} [${finding.type}]`,
-      );
-    }
-    console.error(`buf breaking: ${reported.length} breaking change(s) against ${against}`);
-    process.exitCode = 1;
-  } else {
-    const note = firstPublication && findings.length > 0 ? "; package options published" : "";
-    console.log(`buf breaking: no breaking change against ${against}${note}`);
-  }
-} finally {
-  rmSync(scratch, { recursive: true, force: true });
 }
 
 /** The commit whose contract HEAD must stay compatible with; see the module header. */
@@ -92,14 +106,22 @@ function chooseBaseline(): { commit: string; description: string } | undefined {
   const head = resolve("HEAD");
   const mergeBase = git("merge-base", "HEAD", main);
   if (mergeBase !== head) return { commit: mergeBase, description: `the merge base with ${main}` };
-  const parent = tryGit("rev-parse", "--verify", "--quiet", "HEAD^1^{commit}");
+  const parent = previousCommit();
   if (parent !== undefined) return { commit: parent, description: "the previous commit of main" };
-  if (tryGit("rev-parse", "--is-shallow-repository") === "true") {
-    throw new Error(
-      "a shallow clone has no previous commit to compare with: fetch with --depth 2 or more",
-    );
-  }
   return undefined;
+}
+
+/** HEAD's first parent; a shallow clone (as CI may make) is deepened by one commit first. */
+function previousCommit(): string | undefined {
+  const parentOf = () => tryGit("rev-parse", "--verify", "--quiet", "HEAD^1^{commit}");
+  const parent = parentOf();
+  if (parent !== undefined || tryGit("rev-parse", "--is-shallow-repository") !== "true") {
+    return parent;
+  }
+  if (tryGit("fetch", "--quiet", "--deepen=1") === undefined) {
+    throw new Error("a shallow clone without its previous commit, and fetching it failed");
+  }
+  return parentOf();
 }
 
 function resolve(ref: string): string {

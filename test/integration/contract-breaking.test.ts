@@ -70,7 +70,7 @@ const renumberName = (text: string) =>
   );
 
 describe("npm run check:breaking", () => {
-  it("passes an added field and fails a renumbered one, on a branch against main", async () => {
+  it("passes an added field and fails a renumbered one, on a branch against main", () => {
     const { dir, git } = contractRepository();
     git("checkout", "-q", "-b", "feature");
     edit(dir, "flow.proto", addField);
@@ -87,7 +87,7 @@ describe("npm run check:breaking", () => {
     expect(result.output).toContain("against the merge base with main");
   });
 
-  it("compares main with its previous commit, also in a fresh clone", async () => {
+  it("compares main with its previous commit, also in a fresh or shallow clone", () => {
     const { dir, git } = contractRepository();
     edit(dir, "flow.proto", addField);
     commit(git, "add a field");
@@ -98,12 +98,29 @@ describe("npm run check:breaking", () => {
     expect(fresh).toMatchObject({ code: 0 });
     expect(fresh.output).toContain("against the previous commit of main");
 
+    const shallow = mkdtempSync(path.join(tmpdir(), "flowgate-shallow-"));
+    scratchDirs.push(shallow);
+    execFileSync("git", ["clone", "-q", "--depth", "1", `file://${dir}`, shallow]);
+    const deepened = checkBreaking(shallow);
+    expect(deepened).toMatchObject({ code: 0 });
+    expect(deepened.output).toContain("against the previous commit of main");
+
     edit(dir, "flow.proto", renumberName);
     commit(git, "renumber a field on main");
     expect(checkBreaking(dir).code).toBe(1);
   });
 
-  it("compares with BUF_BREAKING_AGAINST when it names a release", async () => {
+  it("says so in one line when there is no main to compare with", () => {
+    const { dir, git } = contractRepository();
+    git("branch", "-m", "trunk");
+    expect(checkBreaking(dir)).toEqual({
+      code: 1,
+      output:
+        "buf breaking: no main branch to compare the contract with: fetch it (git fetch origin main:main) or set BUF_BREAKING_AGAINST\n",
+    });
+  });
+
+  it("compares with BUF_BREAKING_AGAINST when it names a release", () => {
     const { dir, git } = contractRepository();
     git("tag", "v1.0.0");
     edit(dir, "flow.proto", renumberName);
@@ -115,7 +132,7 @@ describe("npm run check:breaking", () => {
     expect(checkBreaking(dir, { BUF_BREAKING_AGAINST: "v1.0.0" }).code).toBe(1);
   });
 
-  it("lets the package options be published once, and guards them from then on", async () => {
+  it("lets the package options be published once, and guards them from then on", () => {
     const { dir, git } = contractRepository();
     const protoDir = path.join(dir, "proto/flowgate/v1");
     const withOptions = new Map(
