@@ -5,12 +5,7 @@
  * every state proposal, and retries of ABORTED / UNAVAILABLE with the same request.
  */
 import type { DescService } from "@bufbuild/protobuf";
-import {
-  type Client,
-  createClient,
-  type Interceptor,
-  type Transport,
-} from "@connectrpc/connect";
+import { type Client, createClient, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { ConcurrencyLimitService } from "../../gen/flowgate/v1/concurrency_limit_pb.js";
 import { DeploymentService } from "../../gen/flowgate/v1/deployment_pb.js";
