@@ -46,6 +46,28 @@ export class MikroDeploymentRepository implements DeploymentRepository {
     });
   }
 
+  list(limit: number, after: Cursor | undefined, flowId: string | null) {
+    return translatingErrors(async () => {
+      const where = { ...afterCursor(after), ...(flowId !== null && { flowId }) };
+      const rows = await this.#em.find(DeploymentEntity, where, {
+        orderBy: { created: "asc", id: "asc" },
+        limit,
+      });
+      const limitIds = rows.flatMap((row) => row.concurrencyLimitId ?? []);
+      const limits =
+        limitIds.length === 0
+          ? []
+          : await this.#em.find(ConcurrencyLimitEntity, { id: { $in: limitIds } });
+      const limitById = new Map(limits.map((row) => [row.id, Number(row.limit)]));
+      return rows.map((row) =>
+        toRecord(
+          row,
+          row.concurrencyLimitId == null ? null : (limitById.get(row.concurrencyLimitId) ?? null),
+        ),
+      );
+    });
+  }
+
   update(id: string, fields: DeploymentFields) {
     return translatingErrors(() =>
       this.#em.transactional(async (em) => {
@@ -67,28 +89,6 @@ export class MikroDeploymentRepository implements DeploymentRepository {
         return deleted > 0;
       }),
     );
-  }
-
-  list(limit: number, after: Cursor | undefined, flowId: string | null) {
-    return translatingErrors(async () => {
-      const where = { ...afterCursor(after), ...(flowId !== null && { flowId }) };
-      const rows = await this.#em.find(DeploymentEntity, where, {
-        orderBy: { created: "asc", id: "asc" },
-        limit,
-      });
-      const limitIds = rows.flatMap((row) => row.concurrencyLimitId ?? []);
-      const limits =
-        limitIds.length === 0
-          ? []
-          : await this.#em.find(ConcurrencyLimitEntity, { id: { $in: limitIds } });
-      const limitById = new Map(limits.map((row) => [row.id, Number(row.limit)]));
-      return rows.map((row) =>
-        toRecord(
-          row,
-          row.concurrencyLimitId == null ? null : (limitById.get(row.concurrencyLimitId) ?? null),
-        ),
-      );
-    });
   }
 
   /** Creates, resizes or removes the deployment's limit row. Active slots are kept on resize. */
