@@ -44,9 +44,8 @@ export {
   NotFoundError,
   StorageUnavailableError,
 } from "./service-errors.ts";
-export type { JsonValue, State, StateDetails, StateInit } from "./state.ts";
+export type { JsonValue, State, StateDecision, StateDetails, StateInit } from "./state.ts";
 export { buildState, copyState, freshCopy, isPersistedResult } from "./state.ts";
-export type { StateDecision } from "./state.ts";
 export {
   defaultStateName,
   isStateType,
