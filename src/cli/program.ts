@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError, Option } from "commander";
 import { DEFAULT_ADDRESS } from "../client/index.ts";
+import type { Act, CommandBody } from "./command.ts";
 import { deploymentCommands } from "./commands/deployments.ts";
 import { flowCommands } from "./commands/flows.ts";
 import { limitCommands } from "./commands/limits.ts";
@@ -13,17 +14,6 @@ import { CliContext, type CliIo, type GlobalOptions } from "./context.ts";
 import { describeCallError, isCallError } from "./errors.ts";
 import { ExitCode } from "./exit-codes.ts";
 import { UsageError } from "./format.ts";
-
-/** A command's body: gets the context and the parsed arguments, returns the exit code. */
-export type CommandBody<A extends unknown[]> = (
-  context: CliContext,
-  ...args: A
-) => Promise<ExitCode | undefined>;
-
-/** Turns a body into a commander action (which cannot return a value). */
-export type Act = <A extends unknown[]>(
-  body: CommandBody<A>,
-) => (...args: unknown[]) => Promise<void>;
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -132,17 +122,4 @@ function positiveNumber(text: string): number {
   const value = Number(text);
   if (!(value > 0)) throw new UsageError(`--timeout must be a positive number, not "${text}"`);
   return value;
-}
-
-/** A positive whole number for `--limit`. */
-export function limitOption(): Option {
-  return new Option("--limit <n>", "at most this many (fetches more pages as needed)")
-    .argParser((text) => {
-      const value = Number(text);
-      if (!Number.isInteger(value) || value < 1) {
-        throw new UsageError(`--limit must be a whole number from 1, not "${text}"`);
-      }
-      return value;
-    })
-    .default(100);
 }

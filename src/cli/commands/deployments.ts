@@ -6,9 +6,9 @@ import {
   DeploymentSchema,
   ListDeploymentsResponseSchema,
 } from "../../../gen/flowgate/v1/deployment_pb.js";
+import { type Act, limitOption } from "../command.ts";
 import type { CliContext } from "../context.ts";
 import { keyValues, table, time } from "../format.ts";
-import { type Act, limitOption } from "../program.ts";
 import { collectPages, printTruncation } from "./pages.ts";
 
 export function deploymentCommands(program: Command, act: Act): void {

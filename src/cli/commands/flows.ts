@@ -5,9 +5,9 @@ import {
   FlowSchema,
   ListFlowsResponseSchema,
 } from "../../../gen/flowgate/v1/flow_pb.js";
+import { type Act, limitOption } from "../command.ts";
 import type { CliContext } from "../context.ts";
 import { keyValues, list, table, time } from "../format.ts";
-import { type Act, limitOption } from "../program.ts";
 import { collectPages, printTruncation } from "./pages.ts";
 
 export function flowCommands(program: Command, act: Act): void {

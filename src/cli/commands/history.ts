@@ -1,26 +1,14 @@
 /**
  * What flow runs and task runs share on the command line: a run's state history as a
  * timeline (each state with the decision that wrote it: the policy, the rules that fired and
- * fizzled), watching a run's transitions, and explaining an orchestration result.
+ * fizzled), and watching a run's transitions.
  */
-import { toJson } from "@bufbuild/protobuf";
+import { type JsonValue, toJson } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
-import {
-  type OrchestrationResult,
-  SetStateStatus,
-} from "../../../gen/flowgate/v1/orchestration_pb.js";
 import { type State, StateSchema, StateType } from "../../../gen/flowgate/v1/states_pb.js";
 import type { CliContext } from "../context.ts";
 import { ExitCode } from "../exit-codes.ts";
-import {
-  decisionSummary,
-  keyValues,
-  list,
-  stateLabel,
-  stateLine,
-  statusName,
-  time,
-} from "../format.ts";
+import { decisionSummary, keyValues, list, stateLabel, stateLine, time } from "../format.ts";
 
 /** The states after which a run does nothing more on its own (Prefect's final states). */
 const FINAL_STATE_TYPES: ReadonlySet<StateType> = new Set([
@@ -61,6 +49,24 @@ export function timeline(states: readonly State[]): string {
   return lines.join("\n");
 }
 
+/**
+ * What `runs show` and `tasks show` print: `{<key>: run, states}` as JSON, or the run's block
+ * and its timeline.
+ */
+export async function printRunWithHistory(
+  context: CliContext,
+  run: { readonly key: string; readonly json: JsonValue; readonly block: () => Promise<string> },
+  states: readonly State[],
+): Promise<void> {
+  if (context.json) {
+    context.printJson({ [run.key]: run.json, states: states.map((s) => toJson(StateSchema, s)) });
+    return;
+  }
+  context.print(await run.block());
+  context.print("\nHistory (oldest first):");
+  context.print(timeline(states));
+}
+
 function seconds(ms: number): string {
   return ms < 1000 ? `${ms}ms` : `${Number((ms / 1000).toFixed(1))}s`;
 }
@@ -81,81 +87,4 @@ export async function printWatch(
     if (!follow && FINAL_STATE_TYPES.has(state.type)) break;
   }
   return ExitCode.OK;
-}
-
-/** The exit code of an orchestration outcome. */
-export function exitCodeOf(status: SetStateStatus): ExitCode {
-  switch (status) {
-    case SetStateStatus.ACCEPT:
-      return ExitCode.OK;
-    case SetStateStatus.REJECT:
-      return ExitCode.REJECT;
-    case SetStateStatus.WAIT:
-      return ExitCode.WAIT;
-    case SetStateStatus.ABORT:
-      return ExitCode.ABORT;
-    default:
-      return ExitCode.ERROR;
-  }
-}
-
-/**
- * An orchestration result in words: the outcome and its reason, where the run is (or would
- * be) now, and — for a dry run, which exists to answer "why?" — the policy and the rules
- * that fired and fizzled.
- */
-export function explainResult(result: OrchestrationResult, dryRun: boolean): string {
-  const reason = reasonOf(result);
-  const wait =
-    result.details.case === "wait" ? ` (retry in ${result.details.value.delaySeconds}s)` : "";
-  const headline = `${dryRun ? "Would " : ""}${statusName(result.status)}${wait}${reason === "" ? "" : `: ${reason}`}`;
-  const lines = [
-    ...(dryRun ? ["Dry run: nothing was written."] : []),
-    headline,
-    whereTheRunIs(result, dryRun),
-  ];
-  if (dryRun) lines.push("", whyBlock(result));
-  return lines.join("\n");
-}
-
-/**
- * The policy and its rules behind a result: from the decision of the state it wrote, else
- * (nothing written) from the orchestration context, whose lists include the transforms.
- */
-function whyBlock(result: OrchestrationResult): string {
-  const context = result.context;
-  const decision = writesNewState(result) ? result.state?.decision : undefined;
-  if (decision !== undefined) {
-    return keyValues([
-      ["policy", decision.policy],
-      ["rules fired", list(decision.firedRules)],
-      ["rules fizzled", list(decision.fizzledRules)],
-    ]);
-  }
-  return keyValues([
-    ["policy", context?.policy ?? ""],
-    ["entered", list(context?.ruleSignature ?? [])],
-    ["fizzled", list(context?.fizzledRules ?? [])],
-  ]);
-}
-
-function writesNewState(result: OrchestrationResult): boolean {
-  return result.state !== undefined && result.state.id !== result.context?.initialState?.id;
-}
-
-/** Where the result leaves the run: a new state, or the one it was in. */
-function whereTheRunIs(result: OrchestrationResult, dryRun: boolean): string {
-  const state = result.state;
-  if (state === undefined) return "The run has no state.";
-  const label = stateLabel(state.type, state.name);
-  if (!writesNewState(result)) return `The run ${dryRun ? "would stay" : "stays"} in ${label}.`;
-  return `The run ${dryRun ? "would go to" : "is now in"} ${label}.`;
-}
-
-/** The reason of a REJECT, WAIT or ABORT; ACCEPT has none. */
-function reasonOf(result: OrchestrationResult): string {
-  const details = result.details;
-  return details.case === "reject" || details.case === "wait" || details.case === "abort"
-    ? details.value.reason
-    : "";
 }

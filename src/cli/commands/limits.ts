@@ -7,9 +7,9 @@ import {
   ListConcurrencyLimitsResponseSchema,
 } from "../../../gen/flowgate/v1/concurrency_limit_pb.js";
 import type { TaskRun } from "../../../gen/flowgate/v1/task_run_pb.js";
+import { type Act, limitOption } from "../command.ts";
 import type { CliContext } from "../context.ts";
 import { keyValues, stateLabel, table, time } from "../format.ts";
-import { type Act, limitOption } from "../program.ts";
 import { collectPages, printTruncation } from "./pages.ts";
 
 export function limitCommands(program: Command, act: Act): void {

@@ -1,17 +1,18 @@
 /** `flowgate runs list|show|watch|set-state`: flow runs. */
 import { toJson } from "@bufbuild/protobuf";
-import { type Command, Option } from "commander";
+import type { Command } from "commander";
 import {
   type FlowRun,
   FlowRunSchema,
   ListFlowRunsResponseSchema,
   SetFlowRunStateResponseSchema,
 } from "../../../gen/flowgate/v1/flow_run_pb.js";
-import { StateSchema, type StateType } from "../../../gen/flowgate/v1/states_pb.js";
+import type { StateType } from "../../../gen/flowgate/v1/states_pb.js";
+import { type Act, limitOption, stateOption } from "../command.ts";
 import type { CliContext } from "../context.ts";
 import { duration, keyValues, list, parseStateType, stateLabel, table, time } from "../format.ts";
-import { type Act, limitOption } from "../program.ts";
-import { exitCodeOf, explainResult, printWatch, timeline } from "./history.ts";
+import { printRunWithHistory, printWatch } from "./history.ts";
+import { exitCodeOf, explainResult } from "./outcome.ts";
 import { collectPages, printTruncation } from "./pages.ts";
 
 export function runCommands(program: Command, act: Act): void {
@@ -51,16 +52,6 @@ export function runCommands(program: Command, act: Act): void {
     .option("--force", "skip the core rules: the minimal policy decides")
     .option("--dry-run", "run the policy, write nothing, and explain what would happen and why")
     .action(act(setState));
-}
-
-/** `--state RUNNING --state pending` or `--state RUNNING,PENDING`. */
-export function stateOption(): Option {
-  return new Option("--state <type...>", "only runs in these state types").argParser(
-    (text: string, previous: StateType[] | undefined) => [
-      ...(previous ?? []),
-      ...text.split(",").filter(Boolean).map(parseStateType),
-    ],
-  );
 }
 
 interface ListOptions {
@@ -117,17 +108,18 @@ async function showRun(context: CliContext, id: string) {
     flowRuns.listFlowRunStates({ flowRunId: id }, context.callOptions),
   ]);
   if (flowRun === undefined) return undefined;
-  if (context.json) {
-    context.printJson({
-      flowRun: toJson(FlowRunSchema, flowRun),
-      states: states.map((state) => toJson(StateSchema, state)),
-    });
-    return undefined;
-  }
-  const { flow } = await flows.getFlow({ flowId: flowRun.flowId }, context.callOptions);
-  context.print(runBlock(flowRun, flow === undefined ? "" : flow.name));
-  context.print("\nHistory (oldest first):");
-  context.print(timeline(states));
+  await printRunWithHistory(
+    context,
+    {
+      key: "flowRun",
+      json: toJson(FlowRunSchema, flowRun),
+      async block() {
+        const { flow } = await flows.getFlow({ flowId: flowRun.flowId }, context.callOptions);
+        return runBlock(flowRun, flow?.name ?? "");
+      },
+    },
+    states,
+  );
   return undefined;
 }
 

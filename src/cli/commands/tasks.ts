@@ -1,18 +1,17 @@
 /** `flowgate tasks list|show|watch`: task runs. */
 import { toJson } from "@bufbuild/protobuf";
 import type { Command } from "commander";
-import { StateSchema, type StateType } from "../../../gen/flowgate/v1/states_pb.js";
+import type { StateType } from "../../../gen/flowgate/v1/states_pb.js";
 import {
   ListTaskRunsResponseSchema,
   type TaskRun,
   TaskRunSchema,
 } from "../../../gen/flowgate/v1/task_run_pb.js";
+import { type Act, limitOption, stateOption } from "../command.ts";
 import type { CliContext } from "../context.ts";
 import { duration, keyValues, list, stateLabel, table, time } from "../format.ts";
-import { type Act, limitOption } from "../program.ts";
-import { printWatch, timeline } from "./history.ts";
+import { printRunWithHistory, printWatch } from "./history.ts";
 import { collectPages, printTruncation } from "./pages.ts";
-import { stateOption } from "./runs.ts";
 
 export function taskCommands(program: Command, act: Act): void {
   const tasks = program.command("tasks").description("task runs: list, inspect and watch them");
@@ -89,16 +88,11 @@ async function showTask(context: CliContext, id: string) {
     taskRuns.listTaskRunStates({ taskRunId: id }, context.callOptions),
   ]);
   if (taskRun === undefined) return undefined;
-  if (context.json) {
-    context.printJson({
-      taskRun: toJson(TaskRunSchema, taskRun),
-      states: states.map((state) => toJson(StateSchema, state)),
-    });
-    return undefined;
-  }
-  context.print(taskBlock(taskRun));
-  context.print("\nHistory (oldest first):");
-  context.print(timeline(states));
+  await printRunWithHistory(
+    context,
+    { key: "taskRun", json: toJson(TaskRunSchema, taskRun), block: async () => taskBlock(taskRun) },
+    states,
+  );
   return undefined;
 }
 
