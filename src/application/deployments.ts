@@ -5,6 +5,7 @@
  */
 import type { ConcurrencyOptions } from "../domain/index.ts";
 import { InvalidArgumentError, NotFoundError } from "../domain/index.ts";
+import { type Cursor, type Page, type PageRequest, readPage } from "./paging.ts";
 
 export interface DeploymentRecord {
   readonly id: string;
@@ -29,6 +30,12 @@ export interface DeploymentRepository {
   findById(id: string): Promise<DeploymentRecord | undefined>;
   update(id: string, fields: DeploymentFields): Promise<DeploymentRecord | undefined>;
   delete(id: string): Promise<boolean>;
+  /** Deployments after the cursor in (created, id) order, of one flow when `flowId` is set. */
+  list(
+    limit: number,
+    after: Cursor | undefined,
+    flowId: string | null,
+  ): Promise<DeploymentRecord[]>;
 }
 
 export class DeploymentUseCases {
@@ -60,6 +67,15 @@ export class DeploymentUseCases {
 
   async delete(id: string): Promise<void> {
     if (!(await this.#deployments().delete(id))) throw new NotFoundError("deployment", id);
+  }
+
+  list(request: PageRequest, flowId: string | null): Promise<Page<DeploymentRecord>> {
+    const deployments = this.#deployments();
+    return readPage(
+      request,
+      (limit, after) => deployments.list(limit, after, flowId),
+      (deployment) => deployment,
+    );
   }
 }
 

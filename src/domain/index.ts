@@ -48,7 +48,7 @@ export {
   MAX_TASK_RETRY_DELAYS,
   validateTaskRunPolicy,
 } from "./run.ts";
-export type { JsonValue, State, StateDetails, StateInit } from "./state.ts";
+export type { JsonValue, State, StateDecision, StateDetails, StateInit } from "./state.ts";
 export { buildState, copyState, freshCopy, isPersistedResult } from "./state.ts";
 export {
   defaultStateName,

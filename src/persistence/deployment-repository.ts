@@ -5,9 +5,11 @@ import type {
   DeploymentRecord,
   DeploymentRepository,
 } from "../application/deployments.ts";
+import type { Cursor } from "../application/paging.ts";
 import type { CollisionStrategy } from "../domain/index.ts";
 import { ConcurrencyLimitEntity, DeploymentEntity, FlowEntity } from "./entities/index.ts";
 import { translatingErrors } from "./errors.ts";
+import { afterCursor } from "./keyset.ts";
 
 /** The global limit that carries a deployment's concurrency limit. */
 export function deploymentLimitName(deploymentId: string): string {
@@ -41,6 +43,28 @@ export class MikroDeploymentRepository implements DeploymentRepository {
     return translatingErrors(async () => {
       const deployment = await this.#em.findOne(DeploymentEntity, { id });
       return deployment === null ? undefined : this.#record(this.#em, deployment);
+    });
+  }
+
+  list(limit: number, after: Cursor | undefined, flowId: string | null) {
+    return translatingErrors(async () => {
+      const where = { ...afterCursor(after), ...(flowId !== null && { flowId }) };
+      const rows = await this.#em.find(DeploymentEntity, where, {
+        orderBy: { created: "asc", id: "asc" },
+        limit,
+      });
+      const limitIds = rows.flatMap((row) => row.concurrencyLimitId ?? []);
+      const limits =
+        limitIds.length === 0
+          ? []
+          : await this.#em.find(ConcurrencyLimitEntity, { id: { $in: limitIds } });
+      const limitById = new Map(limits.map((row) => [row.id, Number(row.limit)]));
+      return rows.map((row) =>
+        toRecord(
+          row,
+          row.concurrencyLimitId == null ? null : (limitById.get(row.concurrencyLimitId) ?? null),
+        ),
+      );
     });
   }
 
@@ -101,21 +125,25 @@ export class MikroDeploymentRepository implements DeploymentRepository {
       deployment.concurrencyLimitId == null
         ? null
         : await em.findOne(ConcurrencyLimitEntity, { id: deployment.concurrencyLimitId });
-    const options = deployment.concurrencyOptions;
-    return {
-      id: deployment.id,
-      flowId: deployment.flowId,
-      name: deployment.name,
-      concurrencyLimit: limit === null ? null : Number(limit.limit),
-      concurrencyOptions:
-        options == null
-          ? null
-          : {
-              collisionStrategy: options.collisionStrategy as CollisionStrategy,
-              gracePeriodSeconds: options.gracePeriodSeconds ?? null,
-            },
-      created: deployment.created,
-      updated: deployment.updated,
-    };
+    return toRecord(deployment, limit === null ? null : Number(limit.limit));
   }
+}
+
+function toRecord(deployment: DeploymentEntity, concurrencyLimit: number | null): DeploymentRecord {
+  const options = deployment.concurrencyOptions;
+  return {
+    id: deployment.id,
+    flowId: deployment.flowId,
+    name: deployment.name,
+    concurrencyLimit,
+    concurrencyOptions:
+      options == null
+        ? null
+        : {
+            collisionStrategy: options.collisionStrategy as CollisionStrategy,
+            gracePeriodSeconds: options.gracePeriodSeconds ?? null,
+          },
+    created: deployment.created,
+    updated: deployment.updated,
+  };
 }

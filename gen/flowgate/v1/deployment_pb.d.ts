@@ -237,6 +237,61 @@ export declare type DeleteDeploymentResponse = Message<"flowgate.v1.DeleteDeploy
 export declare const DeleteDeploymentResponseSchema: GenMessage<DeleteDeploymentResponse>;
 
 /**
+ * @generated from message flowgate.v1.ListDeploymentsRequest
+ */
+export declare type ListDeploymentsRequest = Message<"flowgate.v1.ListDeploymentsRequest"> & {
+  /**
+   * Default 100, at most 1000.
+   *
+   * @generated from field: int32 page_size = 1;
+   */
+  pageSize: number;
+
+  /**
+   * Opaque token from a previous response's next_page_token.
+   *
+   * @generated from field: string page_token = 2;
+   */
+  pageToken: string;
+
+  /**
+   * Only the deployments of this flow.
+   *
+   * @generated from field: string flow_id = 3;
+   */
+  flowId: string;
+};
+
+/**
+ * Describes the message flowgate.v1.ListDeploymentsRequest.
+ * Use `create(ListDeploymentsRequestSchema)` to create a new message.
+ */
+export declare const ListDeploymentsRequestSchema: GenMessage<ListDeploymentsRequest>;
+
+/**
+ * @generated from message flowgate.v1.ListDeploymentsResponse
+ */
+export declare type ListDeploymentsResponse = Message<"flowgate.v1.ListDeploymentsResponse"> & {
+  /**
+   * @generated from field: repeated flowgate.v1.Deployment deployments = 1;
+   */
+  deployments: Deployment[];
+
+  /**
+   * Empty on the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message flowgate.v1.ListDeploymentsResponse.
+ * Use `create(ListDeploymentsResponseSchema)` to create a new message.
+ */
+export declare const ListDeploymentsResponseSchema: GenMessage<ListDeploymentsResponse>;
+
+/**
  * What happens to a run that finds the deployment's limit full.
  *
  * @generated from enum flowgate.v1.CollisionStrategy
@@ -306,6 +361,16 @@ export declare const DeploymentService: GenService<{
     methodKind: "unary";
     input: typeof DeleteDeploymentRequestSchema;
     output: typeof DeleteDeploymentResponseSchema;
+  },
+  /**
+   * Lists deployments ordered by creation, a page at a time.
+   *
+   * @generated from rpc flowgate.v1.DeploymentService.ListDeployments
+   */
+  listDeployments: {
+    methodKind: "unary";
+    input: typeof ListDeploymentsRequestSchema;
+    output: typeof ListDeploymentsResponseSchema;
   },
 }>;
 

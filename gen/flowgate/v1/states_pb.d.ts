@@ -154,6 +154,15 @@ export declare type State = Message<"flowgate.v1.State"> & {
    * @generated from field: google.protobuf.Value data = 7;
    */
   data?: Value | undefined;
+
+  /**
+   * The decision that wrote this state. Set in history (ListFlowRunStates, ListTaskRunStates,
+   * the Watch streams) and on the state a SetFlowRunState / SetTaskRunState just wrote; unset
+   * elsewhere and on states written before flowgate kept decisions.
+   *
+   * @generated from field: flowgate.v1.OrchestrationDecision decision = 8;
+   */
+  decision?: OrchestrationDecision | undefined;
 };
 
 /**
@@ -161,6 +170,56 @@ export declare type State = Message<"flowgate.v1.State"> & {
  * Use `create(StateSchema)` to create a new message.
  */
 export declare const StateSchema: GenMessage<State>;
+
+/**
+ * Why a stored state exists: the orchestration that wrote it, kept with the state in the
+ * same write. Only ACCEPT and REJECT write states, so `rejected` tells them apart.
+ *
+ * @generated from message flowgate.v1.OrchestrationDecision
+ */
+export declare type OrchestrationDecision = Message<"flowgate.v1.OrchestrationDecision"> & {
+  /**
+   * The policy that ran, e.g. CoreFlowPolicy (MinimalFlowPolicy when forced).
+   *
+   * @generated from field: string policy = 1;
+   */
+  policy: string;
+
+  /**
+   * The policy's rules whose before-hook ran, in priority order (global transforms left out).
+   *
+   * @generated from field: repeated string fired_rules = 2;
+   */
+  firedRules: string[];
+
+  /**
+   * Fired rules that fizzled: a later rule changed the transition, so they cleaned up instead
+   * of finishing.
+   *
+   * @generated from field: repeated string fizzled_rules = 3;
+   */
+  fizzledRules: string[];
+
+  /**
+   * True when a rule rejected the proposal and wrote this state in its place.
+   *
+   * @generated from field: bool rejected = 4;
+   */
+  rejected: boolean;
+
+  /**
+   * The rejecting rule's reason; empty when the proposal was accepted.
+   *
+   * @generated from field: string reason = 5;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message flowgate.v1.OrchestrationDecision.
+ * Use `create(OrchestrationDecisionSchema)` to create a new message.
+ */
+export declare const OrchestrationDecisionSchema: GenMessage<OrchestrationDecision>;
 
 /**
  * A state a client proposes: no id and no timestamp.

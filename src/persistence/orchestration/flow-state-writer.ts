@@ -47,8 +47,8 @@ export class FlowRunStateWriter implements StateWriter<FlowRun> {
 
 /** The state insert of either run kind. */
 export function INSERT_STATE(table: string, runColumn: string): string {
-  return `insert into ${table} (id, ${runColumn}, type, name, "timestamp", message, state_details, data)
-    values (?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb)`;
+  return `insert into ${table} (id, ${runColumn}, type, name, "timestamp", message, state_details, data, decision)
+    values (?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?::jsonb)`;
 }
 
 export function stateParams(runId: string, state: State): unknown[] {
@@ -61,5 +61,6 @@ export function stateParams(runId: string, state: State): unknown[] {
     state.message,
     JSON.stringify(detailsToJson(state.stateDetails)),
     state.data === null ? null : JSON.stringify(state.data),
+    state.decision == null ? null : JSON.stringify(state.decision),
   ];
 }

@@ -10,6 +10,7 @@ import type {
   DeploymentRecord,
   DeploymentUseCases,
 } from "../../../application/deployments.ts";
+import { pageRequest } from "../../../application/paging.ts";
 import type { CollisionStrategy, ConcurrencyOptions } from "../../../domain/index.ts";
 import type { HandlersFor } from "../bridge.ts";
 import { requireText, requireUuid } from "../validate.ts";
@@ -36,6 +37,14 @@ export function deploymentServiceHandlers(
     async deleteDeployment(request) {
       await deployments.delete(requireUuid("deployment_id", request.deploymentId));
       return {};
+    },
+    async listDeployments(request) {
+      const flowId = request.flowId === "" ? null : requireUuid("flow_id", request.flowId);
+      const page = await deployments.list(pageRequest(request.pageSize, request.pageToken), flowId);
+      return {
+        deployments: page.items.map(deploymentMessage),
+        nextPageToken: page.nextPageToken,
+      };
     },
   };
 }

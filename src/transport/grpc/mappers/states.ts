@@ -19,6 +19,7 @@ import {
   InvalidArgumentError,
   type JsonValue,
   type State,
+  type StateDecision,
   type StateDetails,
   type StateInit,
   type StateType,
@@ -148,6 +149,17 @@ export function stateToProto(state: State) {
     message: state.message ?? "",
     stateDetails: detailsToProto(state.stateDetails),
     data: state.data === null ? undefined : fromJson(ValueSchema, state.data as ProtoJsonValue),
+    decision: state.decision == null ? undefined : decisionToProto(state.decision),
+  };
+}
+
+function decisionToProto(decision: StateDecision) {
+  return {
+    policy: decision.policy,
+    firedRules: [...decision.firedRules],
+    fizzledRules: [...decision.fizzledRules],
+    rejected: decision.rejected,
+    reason: decision.reason ?? "",
   };
 }
 
