@@ -42,7 +42,7 @@ describe("flow-run history", () => {
     const { states } = await client.flowRuns.listFlowRunStates({ flowRunId });
     expect(states.map((state) => state.decision)).toEqual([
       expect.objectContaining({
-        policy: "MinimalFlowPolicy",
+        policy: "CreateFlowRunPolicy",
         firedRules: ["InstrumentFlowRunStateTransitions", "ReleaseFlowConcurrencySlots"],
         fizzledRules: [],
         rejected: false,
@@ -80,7 +80,7 @@ describe("flow-run history", () => {
       [flowRunId],
     );
     expect(rows.map((row) => [row.name, row.decision.policy])).toEqual([
-      ["Pending", "MinimalFlowPolicy"],
+      ["Pending", "CreateFlowRunPolicy"],
       ["Completed", "MinimalFlowPolicy"],
     ]);
   });

@@ -111,7 +111,7 @@ describe("runs show", () => {
     const history = shown.stdout.slice(shown.stdout.indexOf("History (oldest first):"));
     const lines = history.split("\n");
     expect(lines.find((line) => line.includes(" 1  "))).toMatch(
-      /PENDING\s+accepted by MinimalFlowPolicy$/,
+      /PENDING\s+accepted by CreateFlowRunPolicy$/,
     );
     expect(lines.find((line) => line.includes(" 2  "))).toMatch(
       /RUNNING\s+accepted by CoreFlowPolicy$/,
@@ -177,7 +177,7 @@ describe("runs watch", () => {
     expect(watched.code).toBe(0);
     const lines = watched.stdout.trim().split("\n");
     expect(lines).toHaveLength(3);
-    expect(lines[0]).toMatch(/ PENDING {2}accepted by MinimalFlowPolicy$/);
+    expect(lines[0]).toMatch(/ PENDING {2}accepted by CreateFlowRunPolicy$/);
     expect(lines[1]).toMatch(/ RUNNING {2}accepted by CoreFlowPolicy$/);
     expect(lines[2]).toMatch(/ COMPLETED {2}accepted by CoreFlowPolicy$/);
   });
