@@ -62,12 +62,14 @@ export async function startApp(
     const metrics =
       config.mesh.metricsPort === undefined
         ? undefined
-        : new Metrics(new PgMetricsSource(orm, config.mesh.dbPoolSize));
+        : new Metrics(new PgMetricsSource(orm, config.mesh.dbPoolSize, notifications));
     const tracing = overrides.tracing ?? createTracing({ otlpEndpoint: config.mesh.otlpEndpoint });
     // Flushed after the server has drained (closers run in reverse).
     closers.push(() => tracing.shutdown());
     if (config.mesh.otlpEndpoint !== undefined)
       log.info({ otlpHost: new URL(config.mesh.otlpEndpoint).host }, "exporting traces over OTLP");
+    if (config.mesh.authTokens !== undefined)
+      log.info({ tokens: config.mesh.authTokens.length }, "authentication on");
     const server = createGrpcServer(useCases, {
       log,
       metrics,
@@ -81,10 +83,13 @@ export async function startApp(
       keepaliveTimeoutMs: config.mesh.keepaliveTimeoutMs,
       maxConnectionAgeMs: config.mesh.maxConnectionAgeMs,
       maxConnectionAgeGraceMs: config.mesh.maxConnectionAgeGraceMs,
+      tls: config.mesh.tls,
     });
     const port = await server.listen(config.host, config.port);
     closers.push(() => server.shutdown(config.shutdownGraceMs));
     log.info({ host: config.host, port }, "flowgate listening");
+    if (config.mesh.tls !== undefined)
+      log.info({ clientCertificates: config.mesh.tls.clientCaFile !== undefined }, "TLS on");
     const metricsEndpoint =
       metrics === undefined
         ? undefined
@@ -112,6 +117,7 @@ export async function startApp(
         clock: useCases.clock,
         ids: uuidv7Ids,
         log,
+        observer: server.orchestrations,
       };
       const services = startBackgroundServices(
         createBackgroundServices(deps, config.backgroundServices),
@@ -121,7 +127,12 @@ export async function startApp(
       // Stopped first (closers run in reverse), so no tick starts against a closing pool.
       closers.push(() => services.stop());
     }
-    return { port, metricsPort: metricsEndpoint?.port, stop: closeAll };
+    const stop = () => {
+      // Streams end and readiness drops before anything else stops (closers run after).
+      server.startDrain();
+      return closeAll();
+    };
+    return { port, metricsPort: metricsEndpoint?.port, stop };
   } catch (error) {
     await closeAll();
     throw error;

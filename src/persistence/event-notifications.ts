@@ -3,6 +3,8 @@
  * PostgreSQL delivers a notification only when its transaction commits, in commit order,
  * to every listening replica. If the connection drops it is re-established, and every
  * watcher is woken so that it re-reads the outbox (nothing is lost, only re-checked).
+ * While the connection is down this replica's watchers hear nothing: {@link deafSince} says
+ * since when, which is what the outbox-lag metric measures.
  */
 import pg from "pg";
 import type { RunEventNotifications } from "../application/flow-run-store.ts";
@@ -17,6 +19,8 @@ export class PgEventNotifications implements RunEventNotifications {
   readonly #subscribers = new Map<string, Set<() => void>>();
   #client: pg.Client | undefined;
   #closed = false;
+  /** When the listener last stopped hearing (created, or its connection lost); null while it listens. */
+  #deafSince: Date | null = new Date();
 
   constructor(url: string, log: Logger) {
     this.#url = url;
@@ -35,6 +39,12 @@ export class PgEventNotifications implements RunEventNotifications {
     await client.connect();
     await client.query(`listen ${EVENTS_CHANNEL}`);
     this.#client = client;
+    this.#deafSince = null;
+  }
+
+  /** Since when events committed may not have reached this replica's watchers; null while listening. */
+  deafSince(): Date | null {
+    return this.#deafSince;
   }
 
   subscribe(runId: string, onEvent: () => void): () => void {
@@ -62,6 +72,7 @@ export class PgEventNotifications implements RunEventNotifications {
   #reconnect(broken: pg.Client): void {
     if (this.#closed || this.#client !== broken) return;
     this.#client = undefined;
+    this.#deafSince = new Date();
     broken.end().catch(() => undefined);
     this.#retry();
   }
