@@ -34,6 +34,7 @@ export function addHealth(server: grpc.Server, serviceNames: readonly string[]):
       if (!draining) setReadiness(status);
     },
     drain() {
+      if (draining) return;
       draining = true;
       setReadiness("NOT_SERVING");
     },

@@ -121,7 +121,11 @@ export function callInterceptor(
         });
       },
       sendMessage(message, nextMessage) {
-        if (!done) listener.sent(info);
+        // Once the server has ended the stream, a handler that has not yet been told (grpc-js
+        // tells it after the trailers) may still write: dropped, since a write after the end
+        // would turn the status just sent into a stream error.
+        if (done) return;
+        listener.sent(info);
         nextMessage(message);
       },
       sendStatus(status, nextStatus) {
