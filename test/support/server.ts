@@ -5,6 +5,7 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { type App, startApp } from "../../src/app.ts";
 import { loadConfig } from "../../src/config.ts";
 import { createLogger, type Logger } from "../../src/logger.ts";
+import type { Tracing } from "../../src/transport/tracing.ts";
 import { createTestDatabase, type TestDatabase } from "./database.ts";
 
 export interface TestServer {
@@ -17,7 +18,7 @@ export interface TestServer {
 
 export async function startTestServer(
   env: Record<string, string> = {},
-  options: { log?: Logger } = {},
+  options: { log?: Logger; tracing?: Tracing } = {},
 ): Promise<TestServer> {
   const database = await createTestDatabase();
   const config = loadConfig({
@@ -30,6 +31,7 @@ export async function startTestServer(
   const app = await startApp(
     config,
     options.log ?? createLogger(process.env.TEST_LOG_LEVEL === "debug" ? "debug" : "silent"),
+    options.tracing === undefined ? {} : { tracing: options.tracing },
   );
   const address = `http://127.0.0.1:${app.port}`;
   const transport = createGrpcTransport({ baseUrl: address });
