@@ -10,7 +10,6 @@
  * scrape never hangs on an unreachable database (the gauge is then left out of that scrape).
  */
 import { createServer, type Server } from "node:http";
-import { status as grpcStatus } from "@grpc/grpc-js";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { MetricsSource } from "../application/metrics-source.ts";
 import type { CallInfo, CallListener } from "./grpc/server-calls.ts";
@@ -91,7 +90,7 @@ export class Metrics implements CallListener {
 
   /** One finished RPC; `code` is its gRPC status code. */
   finished(call: CallInfo, code: number, seconds: number): void {
-    this.#handled.inc({ ...labels(call), grpc_code: grpcStatus[code] ?? String(code) });
+    this.#handled.inc({ ...labels(call), grpc_code: GO_CODE_NAMES[code] ?? String(code) });
     this.#latency.observe(labels(call), seconds);
   }
 
@@ -209,6 +208,30 @@ export class Metrics implements CallListener {
     });
   }
 }
+
+/**
+ * `grpc_code` values as go-grpc-prometheus writes them (Go's `codes.Code.String()`:
+ * `OK`, `Canceled`, `NotFound`, …), which dashboards and alert rules match on.
+ */
+const GO_CODE_NAMES: readonly string[] = [
+  "OK",
+  "Canceled",
+  "Unknown",
+  "InvalidArgument",
+  "DeadlineExceeded",
+  "NotFound",
+  "AlreadyExists",
+  "PermissionDenied",
+  "ResourceExhausted",
+  "FailedPrecondition",
+  "Aborted",
+  "OutOfRange",
+  "Unimplemented",
+  "Internal",
+  "Unavailable",
+  "DataLoss",
+  "Unauthenticated",
+];
 
 type RpcLabels = { grpc_type: string; grpc_service: string; grpc_method: string };
 

@@ -73,7 +73,7 @@ describe("RPC metrics", () => {
     const stream =
       'grpc_type="server_stream",grpc_service="flowgate.v1.FlowRunService",grpc_method="WatchFlowRun"';
     const text = await eventually(scrape, (body) =>
-      body.includes(`${stream},grpc_code="CANCELLED"`),
+      body.includes(`${stream},grpc_code="Canceled"`),
     );
     expect(sample(text, "grpc_server_started_total", unary)).toBe(1);
     expect(sample(text, "grpc_server_msg_received_total", unary)).toBe(1);
@@ -83,7 +83,7 @@ describe("RPC metrics", () => {
     expect(text).toContain(`grpc_server_handling_seconds_bucket{le="0.005",${unary}}`);
     expect(sample(text, "grpc_server_started_total", stream)).toBe(1);
     expect(sample(text, "grpc_server_msg_sent_total", stream)).toBeGreaterThanOrEqual(1);
-    expect(sample(text, "grpc_server_handled_total", `${stream},grpc_code="CANCELLED"`)).toBe(1);
+    expect(sample(text, "grpc_server_handled_total", `${stream},grpc_code="Canceled"`)).toBe(1);
   });
 
   it("count health and reflection calls too", async () => {
