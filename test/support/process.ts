@@ -11,9 +11,17 @@ export interface FlowgateProcess {
   output(): string;
 }
 
-/** Starts flowgate on 127.0.0.1:0 with `env` (plus PATH) and nothing else from this process. */
-export function startFlowgate(env: Record<string, string>, args: string[] = []): FlowgateProcess {
+/**
+ * Starts flowgate on 127.0.0.1:0 with `env` (plus PATH) and nothing else from this process;
+ * `args` go to Node, `cwd` is the tree to run (this checkout by default).
+ */
+export function startFlowgate(
+  env: Record<string, string>,
+  args: string[] = [],
+  cwd?: string,
+): FlowgateProcess {
   const child = spawn(process.execPath, [...args, "src/main.ts"], {
+    cwd,
     env: { PATH: process.env.PATH ?? "", FLOWGATE_HOST: "127.0.0.1", FLOWGATE_PORT: "0", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
