@@ -15,7 +15,7 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FlowService } from "../../gen/flowgate/v1/flow_pb.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
-import { startFlowgate } from "../support/process.ts";
+import { spawnProcess } from "../support/process.ts";
 
 const root = path.resolve(import.meta.dirname, "../..");
 const image = mkdtempSync(path.join(tmpdir(), "flowgate-image-"));
@@ -23,6 +23,11 @@ const instructions = readFileSync(path.join(root, "Dockerfile"), "utf8")
   .replace(/\\\n/g, " ")
   .split("\n")
   .map((line) => line.trim());
+
+/** `node src/main.ts` of the image's tree: its modules resolve from there, not from this checkout. */
+function fromImage(env: Record<string, string>) {
+  return spawnProcess(process.execPath, [path.join(image, "src/main.ts")], env);
+}
 
 function sizeMb(dir: string): number {
   return Number(execSync(`du -sm ${JSON.stringify(dir)}`, { encoding: "utf8" }).split("\t")[0]);
@@ -70,23 +75,22 @@ describe("the production install", () => {
   });
 
   it("serves against PostgreSQL and drains on SIGTERM", async () => {
-    const flowgate = startFlowgate(
-      { DATABASE_URL: database.url, FLOWGATE_BACKGROUND_SERVICES: "false" },
-      [],
-      image,
-    );
+    const flowgate = fromImage({
+      DATABASE_URL: database.url,
+      FLOWGATE_BACKGROUND_SERVICES: "false",
+    });
     const flows = createClient(
       FlowService,
-      createGrpcTransport({ baseUrl: `http://127.0.0.1:${await flowgate.port}` }),
+      createGrpcTransport({ baseUrl: `http://127.0.0.1:${(await flowgate.listening).port}` }),
     );
     expect((await flows.createFlow({ name: "from-the-image" })).flow?.name).toBe("from-the-image");
     flowgate.child.kill("SIGTERM");
-    expect(await flowgate.exit).toBe(0);
+    expect(await flowgate.exited).toBe(0);
   });
 
   it("without DATABASE_URL, exits saying that the embedded PostgreSQL is not installed", async () => {
-    const flowgate = startFlowgate({ FLOWGATE_DATA_DIR: path.join(image, ".data") }, [], image);
-    expect(await flowgate.exit).toBe(1);
+    const flowgate = fromImage({ FLOWGATE_DATA_DIR: path.join(image, ".data") });
+    expect(await flowgate.exited).toBe(1);
     expect(flowgate.output()).toMatch(
       /DATABASE_URL is unset and the embedded PostgreSQL .* is not installed/,
     );

@@ -15,7 +15,7 @@ import { Health, HealthCheckResponse_ServingStatus } from "../../gen/grpc/health
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { flowRunHelpers } from "../support/flow-runs.ts";
 import { captureLog } from "../support/log-capture.ts";
-import { startFlowgate } from "../support/process.ts";
+import { spawnFlowgate } from "../support/process.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 import { taskRunHelpers } from "../support/task-runs.ts";
 
@@ -58,12 +58,14 @@ describe("SIGTERM with watches open", () => {
 
   it("ends every watch at once with UNAVAILABLE, health NOT_SERVING first, and exits long before the grace period", async () => {
     const graceMs = 20_000;
-    const flowgate = startFlowgate({
+    const flowgate = spawnFlowgate({
       DATABASE_URL: database.url,
       FLOWGATE_SHUTDOWN_GRACE_MS: String(graceMs),
       FLOWGATE_BACKGROUND_SERVICES: "false",
     });
-    const transport = createGrpcTransport({ baseUrl: `http://127.0.0.1:${await flowgate.port}` });
+    const transport = createGrpcTransport({
+      baseUrl: `http://127.0.0.1:${(await flowgate.listening).port}`,
+    });
     const server = { client: (service: never) => createClient(service, transport) } as never;
     const flowRun = await flowRunHelpers(server).newRun();
     const tasks = taskRunHelpers(server);
@@ -99,7 +101,7 @@ describe("SIGTERM with watches open", () => {
     ]);
     expect(health.error?.code).toBe(Code.Unavailable);
 
-    expect(await flowgate.exit).toBe(0);
+    expect(await flowgate.exited).toBe(0);
     // Before: the shutdown waited for the open watches until the grace period ran out.
     expect(performance.now() - signalled).toBeLessThan(graceMs / 2);
     expect(flowgate.output()).toMatch(/"streams":3,"msg":"ending open streams"/);
@@ -151,7 +153,7 @@ describe("a watch the client cancels", () => {
   beforeAll(async () => {
     server = await startTestServer(
       { FLOWGATE_METRICS_PORT: "0", FLOWGATE_BACKGROUND_SERVICES: "false" },
-      { log: captured.log },
+      captured.log,
     );
   });
   afterAll(() => server.stop());

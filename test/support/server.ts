@@ -5,7 +5,6 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { type App, startApp } from "../../src/app.ts";
 import { loadConfig } from "../../src/config.ts";
 import { createLogger, type Logger } from "../../src/logger.ts";
-import type { Tracing } from "../../src/transport/tracing.ts";
 import { createTestDatabase, type TestDatabase } from "./database.ts";
 
 export interface TestServer {
@@ -16,9 +15,10 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
+/** @param log replaces the default logger, e.g. to capture the lines a test asserts on. */
 export async function startTestServer(
   env: Record<string, string> = {},
-  options: { log?: Logger; tracing?: Tracing } = {},
+  log?: Logger,
 ): Promise<TestServer> {
   const database = await createTestDatabase();
   const config = loadConfig({
@@ -30,8 +30,7 @@ export async function startTestServer(
   });
   const app = await startApp(
     config,
-    options.log ?? createLogger(process.env.TEST_LOG_LEVEL === "debug" ? "debug" : "silent"),
-    options.tracing === undefined ? {} : { tracing: options.tracing },
+    log ?? createLogger(process.env.TEST_LOG_LEVEL === "debug" ? "debug" : "silent"),
   );
   const address = `http://127.0.0.1:${app.port}`;
   const transport = createGrpcTransport({ baseUrl: address });

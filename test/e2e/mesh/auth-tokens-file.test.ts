@@ -11,7 +11,7 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FlowService } from "../../../gen/flowgate/v1/flow_pb.js";
 import { createTestDatabase, type TestDatabase } from "../../support/database.ts";
-import { startFlowgate } from "../../support/process.ts";
+import { spawnFlowgate } from "../../support/process.ts";
 
 const dir = mkdtempSync(path.join(tmpdir(), "flowgate-tokens-"));
 let database: TestDatabase;
@@ -26,20 +26,22 @@ describe("FLOWGATE_AUTH_TOKENS_FILE", () => {
     ["empty", path.join(dir, "empty")],
   ])("exits 2 naming the variable when the file is %s", async (_, file) => {
     writeFileSync(path.join(dir, "empty"), "\n# nothing yet\n");
-    const flowgate = startFlowgate({ DATABASE_URL: database.url, FLOWGATE_AUTH_TOKENS_FILE: file });
-    expect(await flowgate.exit).toBe(2);
+    const flowgate = spawnFlowgate({ DATABASE_URL: database.url, FLOWGATE_AUTH_TOKENS_FILE: file });
+    expect(await flowgate.exited).toBe(2);
     expect(flowgate.output()).toContain("FLOWGATE_AUTH_TOKENS_FILE");
   });
 
   it("turns authentication on, logging how many tokens it loaded and never the tokens", async () => {
     const file = path.join(dir, "tokens");
     writeFileSync(file, "first-secret-token\nsecond-secret-token\n");
-    const flowgate = startFlowgate({
+    const flowgate = spawnFlowgate({
       DATABASE_URL: database.url,
       FLOWGATE_AUTH_TOKENS_FILE: file,
       FLOWGATE_BACKGROUND_SERVICES: "false",
     });
-    const transport = createGrpcTransport({ baseUrl: `http://127.0.0.1:${await flowgate.port}` });
+    const transport = createGrpcTransport({
+      baseUrl: `http://127.0.0.1:${(await flowgate.listening).port}`,
+    });
     const refused = await createClient(FlowService, transport)
       .createFlow({ name: "anonymous" })
       .catch((e) => ConnectError.from(e));
@@ -50,7 +52,7 @@ describe("FLOWGATE_AUTH_TOKENS_FILE", () => {
     );
     expect(authed.flow?.name).toBe("with-token");
     flowgate.child.kill("SIGTERM");
-    expect(await flowgate.exit).toBe(0);
+    expect(await flowgate.exited).toBe(0);
     expect(flowgate.output()).toMatch(/"tokens":2,"msg":"authentication on"/);
     expect(flowgate.output()).not.toContain("secret-token");
   });

@@ -8,26 +8,49 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
 import { SpanKind } from "@opentelemetry/api";
 import { InMemorySpanExporter } from "@opentelemetry/sdk-trace";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { StateType } from "../../../gen/flowgate/v1/states_pb.js";
 import { Health } from "../../../gen/grpc/health/v1/health_pb.js";
+import { startApp } from "../../../src/app.ts";
+import { loadConfig } from "../../../src/config.ts";
+import { createLogger } from "../../../src/logger.ts";
 import { createTracing } from "../../../src/transport/tracing.ts";
+import { createTestDatabase } from "../../support/database.ts";
 import { flowRunHelpers } from "../../support/flow-runs.ts";
-import { startTestServer, type TestServer } from "../../support/server.ts";
+import type { TestServer } from "../../support/server.ts";
 
 const exporter = new InMemorySpanExporter();
 let server: TestServer;
 beforeAll(async () => {
-  server = await startTestServer(
-    {
-      FLOWGATE_METRICS_PORT: "0",
-      FLOWGATE_LATE_RUNS_LOOP_SECONDS: "0.2",
-      FLOWGATE_LATE_RUNS_AFTER_SECONDS: "1",
+  // startTestServer's, with an in-memory span exporter.
+  const database = await createTestDatabase();
+  const config = loadConfig({
+    FLOWGATE_HOST: "127.0.0.1",
+    FLOWGATE_PORT: "0",
+    DATABASE_URL: database.url,
+    FLOWGATE_METRICS_PORT: "0",
+    FLOWGATE_LATE_RUNS_LOOP_SECONDS: "0.2",
+    FLOWGATE_LATE_RUNS_AFTER_SECONDS: "1",
+  });
+  const app = await startApp(config, createLogger("silent"), {
+    tracing: createTracing({ exporter }),
+  });
+  const address = `http://127.0.0.1:${app.port}`;
+  const transport = createGrpcTransport({ baseUrl: address });
+  server = {
+    app,
+    address,
+    database,
+    client: (service) => createClient(service, transport),
+    async stop() {
+      await app.stop();
+      await database.drop();
     },
-    { tracing: createTracing({ exporter }) },
-  );
+  };
 });
 afterAll(() => server.stop());
 
