@@ -11,7 +11,7 @@ import { PgBackgroundQueries } from "./persistence/background-queries.ts";
 import { openDatabase } from "./persistence/database.ts";
 import { PgEventNotifications } from "./persistence/event-notifications.ts";
 import { PgExpiredLeaseReaper } from "./persistence/lease-reaper.ts";
-import { PgMetricsSource } from "./persistence/metrics-source.ts";
+import { PgMetricsSource, pgPoolStats } from "./persistence/metrics-source.ts";
 import { monitorDatabaseHealth } from "./services/database-health.ts";
 import { createBackgroundServices, startBackgroundServices } from "./services/index.ts";
 import { bearerTokenAuthenticator } from "./transport/grpc/auth.ts";
@@ -62,7 +62,9 @@ export async function startApp(
     const metrics =
       config.mesh.metricsPort === undefined
         ? undefined
-        : new Metrics(new PgMetricsSource(orm, config.mesh.dbPoolSize, notifications));
+        : new Metrics(
+            new PgMetricsSource(orm, await pgPoolStats(orm, config.mesh.dbPoolSize), notifications),
+          );
     const tracing = overrides.tracing ?? createTracing({ otlpEndpoint: config.mesh.otlpEndpoint });
     // Flushed after the server has drained (closers run in reverse).
     closers.push(() => tracing.shutdown());

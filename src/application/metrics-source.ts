@@ -8,17 +8,6 @@ export interface SlotUsage {
   readonly capacity: number;
 }
 
-/** The database pool right now. */
-export interface PoolStats {
-  /** Open connections, in use or idle. */
-  readonly total: number;
-  readonly idle: number;
-  /** Callers waiting for a connection. */
-  readonly waiting: number;
-  /** The pool's capacity. */
-  readonly max: number;
-}
-
 /** Database-backed figures, read when Prometheus scrapes. */
 export interface MetricsSource {
   activeSlots(): Promise<SlotUsage[]>;
@@ -28,5 +17,19 @@ export interface MetricsSource {
    * notification at commit), growing while it is cut off.
    */
   outboxLagSeconds(): Promise<number>;
-  pool(): Promise<PoolStats>;
+  /** The connection pool as it is right now (no query: it answers while the database does not). */
+  pool(): PoolStats;
+}
+
+/** The database connection pool's connections. */
+export interface PoolStats {
+  /** Open connections, checked out or idle. */
+  readonly total: number;
+  readonly idle: number;
+  /** Checked out by a transaction or a query. */
+  readonly used: number;
+  /** Callers waiting for a connection. */
+  readonly waiting: number;
+  /** The most connections the pool may open. */
+  readonly size: number;
 }

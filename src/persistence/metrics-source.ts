@@ -1,21 +1,28 @@
-/** The database side of the metrics: read when Prometheus scrapes, never on the hot path. */
+/**
+ * The database side of the metrics: read when Prometheus scrapes, never on the hot path.
+ * Each query has its own deadline, so that a scrape never leaves a query running on a
+ * database that does not answer; the pool's figures need no query at all.
+ */
 import type { MikroORM } from "@mikro-orm/postgresql";
 import type { MetricsSource, PoolStats, SlotUsage } from "../application/metrics-source.ts";
 import type { PgEventNotifications } from "./event-notifications.ts";
 
+/** How long a scrape's query may take. */
+const QUERY_TIMEOUT_MS = 2000;
+
 export class PgMetricsSource implements MetricsSource {
   readonly #orm: MikroORM;
-  readonly #poolSize: number;
+  readonly #pool: () => PoolStats;
   readonly #notifications: PgEventNotifications;
 
-  constructor(orm: MikroORM, poolSize: number, notifications: PgEventNotifications) {
+  constructor(orm: MikroORM, pool: () => PoolStats, notifications: PgEventNotifications) {
     this.#orm = orm;
-    this.#poolSize = poolSize;
+    this.#pool = pool;
     this.#notifications = notifications;
   }
 
   async activeSlots(): Promise<SlotUsage[]> {
-    const rows = await this.#orm.em.fork().execute<SlotUsage[]>(
+    const rows = await this.#query<SlotUsage>(
       `select 'deployment' as kind, name as limit, active_slots as slots, "limit" as capacity
        from concurrency_limit_v2
        union all
@@ -35,23 +42,33 @@ export class PgMetricsSource implements MetricsSource {
     const deafSince = this.#notifications.deafSince();
     if (deafSince === null) return 0;
     // Only while the listener is cut off, so the scan (no index on `occurred`) is rare.
-    const [row] = await this.#orm.em
-      .fork()
-      .execute<{ oldest: Date | string | null }[]>(
-        `select min(occurred) as oldest from event where occurred >= ?`,
-        [deafSince],
-      );
+    const [row] = await this.#query<{ oldest: Date | string | null }>(
+      `select min(occurred) as oldest from event where occurred >= ?`,
+      [deafSince],
+    );
     if (row?.oldest == null) return 0;
     return Math.max(0, (Date.now() - new Date(row.oldest).getTime()) / 1000);
   }
 
-  async pool(): Promise<PoolStats> {
-    const pool = await this.#orm.driver.getConnection().getNativeClient();
-    return {
-      total: pool.totalCount,
-      idle: pool.idleCount,
-      waiting: pool.waitingCount,
-      max: this.#poolSize,
-    };
+  pool(): PoolStats {
+    return this.#pool();
   }
+
+  #query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+    return this.#orm.em
+      .fork()
+      .execute<T[]>(sql, params, { signal: AbortSignal.timeout(QUERY_TIMEOUT_MS) });
+  }
+}
+
+/** The pool's figures, read from the `pg` pool under MikroORM without a query. */
+export async function pgPoolStats(orm: MikroORM, size: number): Promise<() => PoolStats> {
+  const pool = await orm.driver.getConnection().getNativeClient();
+  return () => ({
+    total: pool.totalCount,
+    idle: pool.idleCount,
+    used: pool.totalCount - pool.idleCount,
+    waiting: pool.waitingCount,
+    size,
+  });
 }

@@ -6,8 +6,9 @@
  * that standard gRPC dashboards work, and count every call the server takes, health and
  * reflection included (they are fed by the server's call interceptor). Node's process metrics
  * keep prom-client's standard names. flowgate_* cover orchestration, the pool and the outbox;
- * the gauges that read the database do so at scrape time, each within a deadline, so that a
- * scrape never hangs on an unreachable database (the gauge is then left out of that scrape).
+ * the gauges that query the database do so at scrape time, each within a deadline, so that a
+ * scrape never hangs on an unreachable database (the gauge is then left out of that scrape);
+ * the pool's figures need no query.
  */
 import { createServer, type Server } from "node:http";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
@@ -138,9 +139,8 @@ export class Metrics implements CallListener {
 
   #databaseGauges(source: MetricsSource): void {
     const registers = [this.registry];
-    // Gauges of one scrape are collected together: they share one read of each figure.
+    // The gauges of one scrape are collected together: they share one read of the slots.
     const slots = shared(() => withinDeadline(source.activeSlots()));
-    const pool = shared(() => withinDeadline(source.pool()));
     new Gauge({
       name: "flowgate_concurrency_active_slots",
       help: "Active slots of each concurrency limit (deployment limits and tag limits).",
@@ -178,32 +178,26 @@ export class Metrics implements CallListener {
       help: "Open database connections by state: active (checked out) or idle (in the pool).",
       labelNames: ["state"],
       registers,
-      async collect() {
-        const stats = await pool();
-        this.reset();
-        if (stats === undefined) return;
-        this.set({ state: "active" }, stats.total - stats.idle);
-        this.set({ state: "idle" }, stats.idle);
+      collect() {
+        const { used, idle } = source.pool();
+        this.set({ state: "active" }, used);
+        this.set({ state: "idle" }, idle);
       },
     });
     new Gauge({
       name: "flowgate_db_pool_max_connections",
       help: "Capacity of the database pool (FLOWGATE_DB_POOL_SIZE).",
       registers,
-      async collect() {
-        const stats = await pool();
-        this.reset();
-        if (stats !== undefined) this.set(stats.max);
+      collect() {
+        this.set(source.pool().size);
       },
     });
     new Gauge({
       name: "flowgate_db_pool_waiting",
       help: "Callers waiting for a database connection.",
       registers,
-      async collect() {
-        const stats = await pool();
-        this.reset();
-        if (stats !== undefined) this.set(stats.waiting);
+      collect() {
+        this.set(source.pool().waiting);
       },
     });
   }

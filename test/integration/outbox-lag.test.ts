@@ -11,7 +11,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { createLogger } from "../../src/logger.ts";
 import { type Database, openDatabase } from "../../src/persistence/database.ts";
 import { PgEventNotifications } from "../../src/persistence/event-notifications.ts";
-import { PgMetricsSource } from "../../src/persistence/metrics-source.ts";
+import { PgMetricsSource, pgPoolStats } from "../../src/persistence/metrics-source.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 
 const role = `flowgate_listener_${randomBytes(4).toString("hex")}`;
@@ -31,7 +31,7 @@ beforeAll(async () => {
   listenerUrl.username = role;
   notifications = new PgEventNotifications(listenerUrl.toString(), createLogger("silent"));
   await notifications.start();
-  source = new PgMetricsSource(database.orm, 10, notifications);
+  source = new PgMetricsSource(database.orm, await pgPoolStats(database.orm, 10), notifications);
 });
 
 afterAll(async () => {
