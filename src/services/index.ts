@@ -45,6 +45,9 @@ export {
 } from "./pause-expirations.ts";
 export type { BackgroundService, TickResult } from "./service.ts";
 
+/** The origin of the background services' proposals in their telemetry. */
+const BACKGROUND = "background";
+
 /** What the services need, all injected (the clock too, so tests drive ticks). */
 export interface BackgroundServiceDeps {
   readonly flowRuns: FlowRunProposer;
@@ -115,9 +118,6 @@ export function createBackgroundServices(
     }),
   ];
 }
-
-/** The origin of the background services' proposals in their telemetry. */
-const BACKGROUND = "background";
 
 /** Running loops; `stop` aborts them all and waits for their ticks in flight. */
 export interface RunningServices {

@@ -98,6 +98,7 @@ export function callInterceptor(
     const info = callInfo(descriptor);
     const started = performance.now();
     let done = false;
+    let stream: OpenStream | undefined;
     const finish = (code: grpc.status) => {
       if (done) return false;
       done = true;
@@ -133,13 +134,13 @@ export function callInterceptor(
         if (finish(status.code)) nextStatus(status);
       },
     });
-    const stream: OpenStream | undefined = descriptor.responseStream
-      ? {
-          connectionClosing: () => sessionClosing(next),
-          end: (code, details) => call.sendStatus({ code, details }),
-        }
-      : undefined;
-    if (stream !== undefined) streams.add(stream);
+    if (descriptor.responseStream) {
+      stream = {
+        connectionClosing: () => sessionClosing(next),
+        end: (code, details) => call.sendStatus({ code, details }),
+      };
+      streams.add(stream);
+    }
     return call;
   };
 }
