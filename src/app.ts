@@ -70,12 +70,14 @@ export async function startApp(
     const metrics =
       config.mesh.metricsPort === undefined
         ? undefined
-        : new Metrics(new PgMetricsSource(orm, () => database.pool()));
+        : new Metrics(new PgMetricsSource(orm, () => database.pool(), notifications));
     const tracing = overrides.tracing ?? createTracing({ otlpEndpoint: config.mesh.otlpEndpoint });
     // Flushed after the server has drained (closers run in reverse).
     closers.push(() => tracing.shutdown());
     if (config.mesh.otlpEndpoint !== undefined)
       log.info({ otlpHost: new URL(config.mesh.otlpEndpoint).host }, "exporting traces over OTLP");
+    if (config.mesh.authTokens !== undefined)
+      log.info({ tokens: config.mesh.authTokens.length }, "authentication on");
     const server = createGrpcServer(useCases, {
       log,
       metrics,
@@ -89,10 +91,13 @@ export async function startApp(
       keepaliveTimeoutMs: config.mesh.keepaliveTimeoutMs,
       maxConnectionAgeMs: config.mesh.maxConnectionAgeMs,
       maxConnectionAgeGraceMs: config.mesh.maxConnectionAgeGraceMs,
+      tls: config.mesh.tls,
     });
     const port = await server.listen(config.host, config.port);
     closers.push(() => server.shutdown(config.shutdownGraceMs));
     log.info({ host: config.host, port }, "flowgate listening");
+    if (config.mesh.tls !== undefined)
+      log.info({ clientCertificates: config.mesh.tls.clientCaFile !== undefined }, "TLS on");
     const metricsEndpoint =
       metrics === undefined
         ? undefined
@@ -120,6 +125,7 @@ export async function startApp(
         clock: useCases.clock,
         ids: uuidv7Ids,
         log,
+        observer: server.orchestrations,
       };
       const services = startBackgroundServices(
         createBackgroundServices(deps, config.backgroundServices),
@@ -131,7 +137,12 @@ export async function startApp(
         closeWithin("the background services", services.stop(), DATABASE_CLOSE_DEADLINE_MS, log),
       );
     }
-    return { port, metricsPort: metricsEndpoint?.port, stop: closeAll };
+    const stop = () => {
+      // Streams end and readiness drops before anything else stops (closers run after).
+      server.startDrain();
+      return closeAll();
+    };
+    return { port, metricsPort: metricsEndpoint?.port, stop };
   } catch (error) {
     await closeAll();
     throw error;

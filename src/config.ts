@@ -2,7 +2,7 @@
  * The process configuration, parsed once from the environment. This is the only module
  * that reads `process.env`; everything else receives a frozen {@link Config}.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { accessSync, constants, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -40,8 +40,13 @@ export interface Config {
 export interface MeshConfig {
   /** Prometheus `/metrics` port (`FLOWGATE_METRICS_PORT`); undefined: no endpoint. */
   readonly metricsPort: number | undefined;
-  /** Accepted bearer tokens (`FLOWGATE_AUTH_TOKENS`); undefined: authentication off. */
+  /**
+   * Accepted bearer tokens (`FLOWGATE_AUTH_TOKENS`, a literal list, or
+   * `FLOWGATE_AUTH_TOKENS_FILE`, one per line); undefined: authentication off.
+   */
   readonly authTokens: readonly string[] | undefined;
+  /** TLS on the gRPC port (`FLOWGATE_TLS_*`); undefined: plaintext. */
+  readonly tls: TlsConfig | undefined;
   /** Unary calls in flight beyond this get RESOURCE_EXHAUSTED (`FLOWGATE_MAX_IN_FLIGHT`, 0: off). */
   readonly maxInFlight: number;
   /** Database connections in the pool (`FLOWGATE_DB_POOL_SIZE`). */
@@ -57,6 +62,18 @@ export interface MeshConfig {
   readonly maxConnectionAgeGraceMs: number;
   /** OTLP/HTTP collector base URL for traces (`FLOWGATE_OTLP_ENDPOINT`); undefined: no tracing. */
   readonly otlpEndpoint: string | undefined;
+}
+
+/** Certificate files of the gRPC port, re-read while the server runs (cert-manager rotates them). */
+export interface TlsConfig {
+  /** PEM certificate chain (`FLOWGATE_TLS_CERT_FILE`). */
+  readonly certFile: string;
+  /** PEM private key (`FLOWGATE_TLS_KEY_FILE`). */
+  readonly keyFile: string;
+  /** PEM CA bundle; when set, clients must present a certificate it signed (`FLOWGATE_TLS_CLIENT_CA_FILE`). */
+  readonly clientCaFile: string | undefined;
+  /** How often the files are checked for a change (`FLOWGATE_TLS_RELOAD_SECONDS`). */
+  readonly reloadSeconds: number;
 }
 
 export interface BackgroundServicesConfig {
@@ -115,6 +132,7 @@ function mesh(env: Env): MeshConfig {
     metricsPort:
       metricsPort === undefined ? undefined : integer(env, "FLOWGATE_METRICS_PORT", 0, 0, 65535),
     authTokens: authTokens(env),
+    tls: tls(env),
     maxInFlight: integer(env, "FLOWGATE_MAX_IN_FLIGHT", 256, 0, 1_000_000),
     dbPoolSize: integer(env, "FLOWGATE_DB_POOL_SIZE", 10, 1, 1000),
     dbAcquireTimeoutMs: integer(
@@ -138,16 +156,84 @@ function mesh(env: Env): MeshConfig {
   });
 }
 
-/** A comma-separated list, or the path of a file with one token per line. */
+/**
+ * `FLOWGATE_AUTH_TOKENS` is a literal comma-separated list; `FLOWGATE_AUTH_TOKENS_FILE` names a
+ * file (a mounted Secret) with one token per line, `#` starting a comment line.
+ */
 function authTokens(env: Env): readonly string[] | undefined {
-  const raw = nonEmpty(env, "FLOWGATE_AUTH_TOKENS");
-  if (raw === undefined) return undefined;
-  const fromFile = existsSync(raw) ? readFileSync(raw, "utf8").split(/\r?\n/) : raw.split(",");
-  const tokens = fromFile
-    .map((token) => token.trim())
-    .filter((token) => token !== "" && !token.startsWith("#"));
+  const literal = nonEmpty(env, "FLOWGATE_AUTH_TOKENS");
+  const file = nonEmpty(env, "FLOWGATE_AUTH_TOKENS_FILE");
+  if (literal !== undefined && file !== undefined) {
+    throw new ConfigError(
+      "FLOWGATE_AUTH_TOKENS_FILE",
+      "set either FLOWGATE_AUTH_TOKENS or FLOWGATE_AUTH_TOKENS_FILE, not both",
+    );
+  }
+  if (file !== undefined) {
+    const tokens = tokenList(readableFile(env, "FLOWGATE_AUTH_TOKENS_FILE").split(/\r?\n/));
+    if (tokens.length === 0)
+      throw new ConfigError("FLOWGATE_AUTH_TOKENS_FILE", `${file} contains no token`);
+    return tokens;
+  }
+  if (literal === undefined) return undefined;
+  const tokens = tokenList(literal.split(","));
   if (tokens.length === 0) throw new ConfigError("FLOWGATE_AUTH_TOKENS", "names no token");
-  return Object.freeze(tokens);
+  // A path here would silently become a token: the file form has its own variable.
+  if (tokens.some((token) => /^\.{0,2}\//.test(token))) {
+    throw new ConfigError(
+      "FLOWGATE_AUTH_TOKENS",
+      "looks like a file path; a file of tokens goes in FLOWGATE_AUTH_TOKENS_FILE",
+    );
+  }
+  return tokens;
+}
+
+function tokenList(lines: readonly string[]): readonly string[] {
+  return Object.freeze(
+    lines.map((token) => token.trim()).filter((token) => token !== "" && !token.startsWith("#")),
+  );
+}
+
+function tls(env: Env): TlsConfig | undefined {
+  const certFile = nonEmpty(env, "FLOWGATE_TLS_CERT_FILE");
+  const keyFile = nonEmpty(env, "FLOWGATE_TLS_KEY_FILE");
+  const clientCaFile = nonEmpty(env, "FLOWGATE_TLS_CLIENT_CA_FILE");
+  if (certFile === undefined && keyFile === undefined) {
+    if (clientCaFile !== undefined) {
+      throw new ConfigError(
+        "FLOWGATE_TLS_CLIENT_CA_FILE",
+        "needs FLOWGATE_TLS_CERT_FILE and FLOWGATE_TLS_KEY_FILE",
+      );
+    }
+    return undefined;
+  }
+  if (certFile === undefined)
+    throw new ConfigError("FLOWGATE_TLS_CERT_FILE", "needed with FLOWGATE_TLS_KEY_FILE");
+  if (keyFile === undefined)
+    throw new ConfigError("FLOWGATE_TLS_KEY_FILE", "needed with FLOWGATE_TLS_CERT_FILE");
+  readableFile(env, "FLOWGATE_TLS_CERT_FILE");
+  readableFile(env, "FLOWGATE_TLS_KEY_FILE");
+  if (clientCaFile !== undefined) readableFile(env, "FLOWGATE_TLS_CLIENT_CA_FILE");
+  return Object.freeze({
+    certFile,
+    keyFile,
+    clientCaFile,
+    reloadSeconds: seconds(env, "FLOWGATE_TLS_RELOAD_SECONDS", 60, 1, DAY),
+  });
+}
+
+/** The text of the file that variable `name` names; missing, unreadable or empty: exit 2. */
+function readableFile(env: Env, name: string): string {
+  const file = nonEmpty(env, name) ?? "";
+  try {
+    accessSync(file, constants.R_OK);
+    if (!statSync(file).isFile()) throw new Error("not a file");
+  } catch {
+    throw new ConfigError(name, `cannot read ${file}`);
+  }
+  const text = readFileSync(file, "utf8");
+  if (text.trim() === "") throw new ConfigError(name, `${file} is empty`);
+  return text;
 }
 
 /** Loops may run as often as every 0.1 s and as seldom as once a day. */

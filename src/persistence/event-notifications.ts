@@ -4,6 +4,8 @@
  * to every listening replica. If the connection drops (a database restart or crash) it is
  * re-established, retrying every second until the database is back, and every watcher is
  * woken so that it re-reads the outbox (nothing is lost, only re-checked).
+ * While the connection is down this replica's watchers hear nothing: {@link deafSince} says
+ * since when, which is what the outbox-lag metric measures.
  */
 import type pg from "pg";
 import type { RunEventNotifications } from "../application/flow-run-store.ts";
@@ -19,6 +21,7 @@ export class PgEventNotifications implements RunEventNotifications {
   readonly #subscribers = new Map<string, Set<() => void>>();
   #client: pg.Client | undefined;
   #closed = false;
+  #deafSince: Date | null = new Date();
 
   constructor(url: string, log: Logger) {
     this.#url = url;
@@ -28,6 +31,12 @@ export class PgEventNotifications implements RunEventNotifications {
   /** Connects and listens; rejects when the database cannot be reached now. */
   async start(): Promise<void> {
     this.#client = await this.#listen();
+    this.#deafSince = null;
+  }
+
+  /** Since when events committed may not have reached this replica's watchers; null while listening. */
+  deafSince(): Date | null {
+    return this.#deafSince;
   }
 
   subscribe(runId: string, onEvent: () => void): () => void {
@@ -77,6 +86,7 @@ export class PgEventNotifications implements RunEventNotifications {
   #reconnect(broken: pg.Client): void {
     if (this.#closed || this.#client !== broken) return;
     this.#client = undefined;
+    this.#deafSince = new Date();
     void endClient(broken);
     this.#retry();
   }
@@ -87,6 +97,7 @@ export class PgEventNotifications implements RunEventNotifications {
       this.#listen().then(
         (client) => {
           this.#client = client;
+          this.#deafSince = null;
           this.#log.info("event listener connected again");
           // Wake every watcher: whatever committed while we were deaf is in the outbox.
           for (const subscribers of this.#subscribers.values()) this.#notify(subscribers);

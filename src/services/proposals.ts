@@ -7,16 +7,9 @@
  * are guarded the same way.
  */
 import type { RunInState, TaskRunInState } from "../application/background.ts";
-import type {
-  FlowOrchestrationResult,
-  FlowRunUseCases,
-  SetFlowRunStateCommand,
-} from "../application/flow-runs.ts";
-import type {
-  SetTaskRunStateCommand,
-  TaskOrchestrationResult,
-  TaskRunUseCases,
-} from "../application/task-runs.ts";
+import type { FlowOrchestrationResult, SetFlowRunStateCommand } from "../application/flow-runs.ts";
+import type { FlowRunProposer, TaskRunProposer } from "../application/orchestration-observer.ts";
+import type { SetTaskRunStateCommand, TaskOrchestrationResult } from "../application/task-runs.ts";
 import { NotFoundError } from "../domain/index.ts";
 import type { Logger } from "../logger.ts";
 
@@ -48,7 +41,7 @@ export type Proposal = Omit<SetFlowRunStateCommand, "flowRunId" | "beforeCommit"
 
 /** Proposes `proposal` for the candidate if it is still in the state it was selected in. */
 export async function proposeInState(
-  flowRuns: FlowRunUseCases,
+  flowRuns: FlowRunProposer,
   candidate: RunInState,
   proposal: Proposal,
 ): Promise<ProposalOutcome> {
@@ -72,7 +65,7 @@ export type TaskProposal = Omit<SetTaskRunStateCommand, "taskRunId" | "beforeCom
 
 /** Proposes `proposal` for the task run if it is still in the state it was selected in. */
 export async function proposeTaskInState(
-  taskRuns: TaskRunUseCases,
+  taskRuns: TaskRunProposer,
   candidate: TaskRunInState,
   proposal: TaskProposal,
 ): Promise<TaskProposalOutcome> {

@@ -84,7 +84,7 @@ it("regression: /metrics answers while the database does not, and health is NOT_
   });
   const scrapeMs = Date.now() - scraped;
   expect(response.status).toBe(200);
-  expect(await response.text()).toMatch(/flowgate_db_pool_connections\{state="size"\} 10/);
+  expect(await response.text()).toMatch(/flowgate_db_pool_max_connections 10/);
   console.log(`scrape while the database is frozen: ${scrapeMs} ms`);
 
   const health = createClient(Health, transport());

@@ -152,11 +152,20 @@ async function scrape(name: string): Promise<Map<string, number>> {
   return samples;
 }
 
+/** The pool's figures from its gauges: connections by state, callers waiting, capacity. */
 async function pool(): Promise<Record<string, number>> {
-  const samples = await scrape("flowgate_db_pool_connections");
-  return Object.fromEntries(
-    [...samples].map(([labels, value]) => [/state="(\w+)"/.exec(labels)![1], value]),
-  );
+  const connections = await scrape("flowgate_db_pool_connections");
+  const byState = (state: string) => connections.get(`{state="${state}"}`) ?? Number.NaN;
+  const [waiting] = (await scrape("flowgate_db_pool_waiting")).values();
+  const [size] = (await scrape("flowgate_db_pool_max_connections")).values();
+  const used = byState("active");
+  return {
+    total: used + byState("idle"),
+    idle: byState("idle"),
+    used,
+    waiting: waiting!,
+    size: size!,
+  };
 }
 
 it("recovers by itself from 5 fast restarts and 5 crashes of PostgreSQL under load", async () => {

@@ -2,7 +2,8 @@
  * The bridge from a protobuf-es service descriptor to a grpc-js ServiceDefinition, with
  * typed handlers. Every call goes through one wrapper that decodes the request (a malformed
  * message is INVALID_ARGUMENT, not INTERNAL), exposes cancellation as an AbortSignal, maps
- * errors to statuses (errors.ts), writes one log line and traces the call (tracing.ts).
+ * errors to statuses (errors.ts) and traces the call (tracing.ts). The log line and the RPC
+ * metrics of each call come from the server's call interceptor (server-calls.ts).
  *
  * A call the client gave up on (it cancelled, or its deadline passed) ends as CANCELLED or
  * DEADLINE_EXCEEDED whatever its handler then threw (an AbortError, or a database error the
@@ -62,17 +63,8 @@ export type ServiceHandlers<S extends GenServiceMethods> = {
 /** The handlers of a generated service: `HandlersFor<typeof FlowService>`. */
 export type HandlersFor<T> = T extends GenService<infer S> ? ServiceHandlers<S> : never;
 
-/** Observes every finished call (logging, metrics). */
-export type CallObserver = (
-  method: string,
-  code: grpc.status,
-  durationMs: number,
-  error?: unknown,
-) => void;
-
 /** What every call of flowgate's services goes through, besides its handler. */
 export interface CallPipeline {
-  readonly observe: CallObserver;
   readonly log: Logger;
   /** Throws UNAUTHENTICATED; absent when authentication is off. */
   readonly authenticate?: Authenticator | undefined;
@@ -122,9 +114,8 @@ function unary(
   handler: UnaryHandler<Method>,
   pipeline: CallPipeline,
 ): grpc.handleUnaryCall<Buffer, unknown> {
-  const { observe, log } = pipeline;
+  const { log } = pipeline;
   return (call, callback) => {
-    const started = performance.now();
     const context = callContext(call, path, pipeline);
     run(method, call.request, context, pipeline, async (request) => {
       const release = pipeline.admit?.();
@@ -138,13 +129,11 @@ function unary(
         if (context.signal.aborted) throw context.signal.reason;
         callback(null, create(method.output, response as MessageInitShape<DescMessage>));
         context.span.end(grpc.status.OK);
-        observe(path, grpc.status.OK, performance.now() - started);
       })
       .catch((error: unknown) => {
         const status = toServiceError(failure(error, context, log), log, path);
         callback(status);
         context.span.end(status.code, status.details);
-        observe(path, status.code, performance.now() - started, error);
       });
   };
 }
@@ -155,9 +144,8 @@ function serverStream(
   handler: ServerStreamHandler<Method>,
   pipeline: CallPipeline,
 ): grpc.handleServerStreamingCall<Buffer, unknown> {
-  const { observe, log } = pipeline;
+  const { log } = pipeline;
   return (call) => {
-    const started = performance.now();
     const context = callContext(call, path, pipeline);
     const send = (message: unknown) =>
       new Promise<void>((resolve) => {
@@ -169,13 +157,11 @@ function serverStream(
       .then(() => {
         call.end();
         context.span.end(grpc.status.OK);
-        observe(path, grpc.status.OK, performance.now() - started);
       })
       .catch((error: unknown) => {
         const status = toServiceError(failure(error, context, log), log, path);
         if (!context.signal.aborted) call.emit("error", status);
         context.span.end(status.code, status.details);
-        observe(path, status.code, performance.now() - started, error);
       });
   };
 }

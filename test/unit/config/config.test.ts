@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../../../src/config.ts";
 
@@ -142,16 +145,92 @@ describe("loadConfig", () => {
   });
 });
 
-describe("FLOWGATE_AUTH_TOKENS", () => {
-  it("reads a file of tokens, one per line, skipping blanks and comments", async () => {
-    const { mkdtempSync, writeFileSync } = await import("node:fs");
-    const { tmpdir } = await import("node:os");
-    const path = await import("node:path");
-    const file = path.join(mkdtempSync(path.join(tmpdir(), "flowgate-tokens-")), "tokens");
-    writeFileSync(file, "# workers\nfirst-token\n\nsecond-token\n");
-    expect(loadConfig({ FLOWGATE_AUTH_TOKENS: file }).mesh.authTokens).toEqual([
+function tempFile(name: string, text: string): string {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), "flowgate-config-")), name);
+  writeFileSync(file, text);
+  return file;
+}
+
+describe("FLOWGATE_AUTH_TOKENS_FILE", () => {
+  it("reads a file of tokens, one per line, skipping blanks and comments", () => {
+    const file = tempFile("tokens", "# workers\nfirst-token\n\nsecond-token\n");
+    expect(loadConfig({ FLOWGATE_AUTH_TOKENS_FILE: file }).mesh.authTokens).toEqual([
       "first-token",
       "second-token",
     ]);
+  });
+
+  it.each([
+    ["a missing file", () => "/nonexistent/flowgate-tokens"],
+    ["an empty file", () => tempFile("tokens", "")],
+    ["a file of comments only", () => tempFile("tokens", "# none yet\n\n")],
+    ["a directory", () => mkdtempSync(path.join(tmpdir(), "flowgate-config-"))],
+  ])("refuses %s, naming FLOWGATE_AUTH_TOKENS_FILE", (_, file) => {
+    expect(() => loadConfig({ FLOWGATE_AUTH_TOKENS_FILE: file() })).toThrow(
+      /^FLOWGATE_AUTH_TOKENS_FILE: /,
+    );
+  });
+
+  it("refuses both forms at once", () => {
+    const file = tempFile("tokens", "a\n");
+    expect(() =>
+      loadConfig({ FLOWGATE_AUTH_TOKENS: "b", FLOWGATE_AUTH_TOKENS_FILE: file }),
+    ).toThrow(/^FLOWGATE_AUTH_TOKENS_FILE: /);
+  });
+});
+
+describe("FLOWGATE_AUTH_TOKENS", () => {
+  it("is a literal list: an existing file's path is not read", () => {
+    const file = tempFile("tokens", "from-file\n");
+    expect(() => loadConfig({ FLOWGATE_AUTH_TOKENS: file })).toThrow(
+      /^FLOWGATE_AUTH_TOKENS: looks like a file path/,
+    );
+    expect(loadConfig({ FLOWGATE_AUTH_TOKENS: "x,y" }).mesh.authTokens).toEqual(["x", "y"]);
+  });
+
+  it("regression: a mistyped path does not silently become the token", () => {
+    expect(() => loadConfig({ FLOWGATE_AUTH_TOKENS: "/run/secrets/tokns" })).toThrow(
+      /^FLOWGATE_AUTH_TOKENS: /,
+    );
+  });
+});
+
+describe("FLOWGATE_TLS_*", () => {
+  it("is off by default and takes certificate, key, client CA and reload interval", () => {
+    expect(loadConfig({}).mesh.tls).toBeUndefined();
+    const cert = tempFile("tls.crt", "certificate");
+    const key = tempFile("tls.key", "key");
+    const ca = tempFile("ca.crt", "ca");
+    expect(
+      loadConfig({
+        FLOWGATE_TLS_CERT_FILE: cert,
+        FLOWGATE_TLS_KEY_FILE: key,
+        FLOWGATE_TLS_CLIENT_CA_FILE: ca,
+        FLOWGATE_TLS_RELOAD_SECONDS: "5",
+      }).mesh.tls,
+    ).toEqual({ certFile: cert, keyFile: key, clientCaFile: ca, reloadSeconds: 5 });
+    expect(
+      loadConfig({ FLOWGATE_TLS_CERT_FILE: cert, FLOWGATE_TLS_KEY_FILE: key }).mesh.tls,
+    ).toEqual({ certFile: cert, keyFile: key, clientCaFile: undefined, reloadSeconds: 60 });
+  });
+
+  it.each([
+    ["FLOWGATE_TLS_KEY_FILE", { FLOWGATE_TLS_CERT_FILE: "cert" }],
+    ["FLOWGATE_TLS_CERT_FILE", { FLOWGATE_TLS_KEY_FILE: "key" }],
+    ["FLOWGATE_TLS_CLIENT_CA_FILE", { FLOWGATE_TLS_CLIENT_CA_FILE: "ca" }],
+  ])("refuses an incomplete set, naming %s", (variable, env) => {
+    const files = Object.fromEntries(
+      Object.entries(env).map(([name, text]) => [name, tempFile(text, text)]),
+    );
+    expect(() => loadConfig(files)).toThrow(new RegExp(`^${variable}: `));
+  });
+
+  it("refuses an unreadable file, naming its variable", () => {
+    expect(() =>
+      loadConfig({
+        FLOWGATE_TLS_CERT_FILE: tempFile("tls.crt", "certificate"),
+        FLOWGATE_TLS_KEY_FILE: "/nonexistent/tls.key",
+      }),
+    ).toThrow(/^FLOWGATE_TLS_KEY_FILE: cannot read/);
   });
 });

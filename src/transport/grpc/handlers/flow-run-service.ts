@@ -1,12 +1,14 @@
 /** FlowRunService: thin handlers that validate, call the use cases and map the results. */
+import * as grpc from "@grpc/grpc-js";
 import type { FlowRunService } from "../../../../gen/flowgate/v1/flow_run_pb.js";
 import type { FlowRunUseCases } from "../../../application/flow-runs.ts";
 import { pageRequest } from "../../../application/paging.ts";
 import type { RunWatcher } from "../../../application/watch-run.ts";
 import type { JsonValue } from "../../../domain/index.ts";
 import type { Clock } from "../../../orchestration/index.ts";
-import type { Metrics } from "../../metrics.ts";
+import type { OrchestrationTelemetry } from "../../orchestration-telemetry.ts";
 import type { HandlersFor } from "../bridge.ts";
+import { StatusError } from "../errors.ts";
 import { flowRunToProto, policyFromProto } from "../mappers/flow-run.ts";
 import { orchestrationResultToProto } from "../mappers/orchestration.ts";
 import { stateInitFromProto, stateToProto, stateTypeFromProto } from "../mappers/states.ts";
@@ -20,7 +22,7 @@ export function flowRunServiceHandlers(
   flowRuns: FlowRunUseCases,
   watcher: RunWatcher,
   clock: Clock,
-  metrics?: Metrics,
+  telemetry: OrchestrationTelemetry,
 ): Omit<HandlersFor<typeof FlowRunService>, "resumeFlowRun"> {
   return {
     async createFlowRun(request) {
@@ -69,7 +71,7 @@ export function flowRunServiceHandlers(
     async setFlowRunState(request, call) {
       const flowRunId = requireUuid("flow_run_id", request.flowRunId);
       const state = stateInitFromProto("state", request.state);
-      const result = await call.span.orchestration(
+      const result = await telemetry.observe(
         { runKind: "flow_run", runId: flowRunId, dryRun: request.dryRun },
         () =>
           flowRuns.setState({
@@ -79,15 +81,8 @@ export function flowRunServiceHandlers(
             dryRun: request.dryRun,
             signal: call.signal,
           }),
+        call.span,
       );
-      if (!request.dryRun) {
-        metrics?.orchestration(
-          "flow_run",
-          result.context.policyName,
-          result.status,
-          result.context.ruleSignature,
-        );
-      }
       return { result: orchestrationResultToProto(result) };
     },
     async listFlowRunStates(request) {
@@ -97,6 +92,8 @@ export function flowRunServiceHandlers(
     async watchFlowRun(request, call, send) {
       const flowRunId = requireUuid("flow_run_id", request.flowRunId);
       await watcher.watch(flowRunId, call.signal, (state) => send({ state: stateToProto(state) }));
+      // Ended by the client or by the server's drain: not an OK end.
+      if (call.signal.aborted) throw new StatusError(grpc.status.CANCELLED, "watch cancelled");
     },
     async createFlowRunInput(request) {
       const flowRunId = requireUuid("flow_run_id", request.flowRunId);

@@ -1,11 +1,14 @@
 /** TaskRunService: thin handlers that validate, call the use cases and map the results. */
+
 import { timestampDate } from "@bufbuild/protobuf/wkt";
+import * as grpc from "@grpc/grpc-js";
 import type { TaskRunService } from "../../../../gen/flowgate/v1/task_run_pb.js";
 import { pageRequest } from "../../../application/paging.ts";
 import type { TaskRunUseCases } from "../../../application/task-runs.ts";
 import type { RunWatcher } from "../../../application/watch-run.ts";
-import type { Metrics } from "../../metrics.ts";
+import type { OrchestrationTelemetry } from "../../orchestration-telemetry.ts";
 import type { HandlersFor } from "../bridge.ts";
+import { StatusError } from "../errors.ts";
 import { orchestrationResultToProto } from "../mappers/orchestration.ts";
 import { stateInitFromProto, stateToProto, stateTypeFromProto } from "../mappers/states.ts";
 import { taskPolicyFromProto, taskRunToProto } from "../mappers/task-run.ts";
@@ -14,7 +17,7 @@ import { requireTags, requireText, requireUuid } from "../validate.ts";
 export function taskRunServiceHandlers(
   taskRuns: TaskRunUseCases,
   watcher: RunWatcher,
-  metrics?: Metrics,
+  telemetry: OrchestrationTelemetry,
 ): HandlersFor<typeof TaskRunService> {
   return {
     async createTaskRun(request) {
@@ -61,7 +64,7 @@ export function taskRunServiceHandlers(
     async setTaskRunState(request, call) {
       const taskRunId = requireUuid("task_run_id", request.taskRunId);
       const state = stateInitFromProto("state", request.state);
-      const result = await call.span.orchestration(
+      const result = await telemetry.observe(
         { runKind: "task_run", runId: taskRunId, dryRun: request.dryRun },
         () =>
           taskRuns.setState({
@@ -71,15 +74,8 @@ export function taskRunServiceHandlers(
             dryRun: request.dryRun,
             signal: call.signal,
           }),
+        call.span,
       );
-      if (!request.dryRun) {
-        metrics?.orchestration(
-          "task_run",
-          result.context.policyName,
-          result.status,
-          result.context.ruleSignature,
-        );
-      }
       return { result: orchestrationResultToProto(result) };
     },
     async listTaskRunStates(request) {
@@ -89,6 +85,8 @@ export function taskRunServiceHandlers(
     async watchTaskRun(request, call, send) {
       const taskRunId = requireUuid("task_run_id", request.taskRunId);
       await watcher.watch(taskRunId, call.signal, (state) => send({ state: stateToProto(state) }));
+      // Ended by the client or by the server's drain: not an OK end.
+      if (call.signal.aborted) throw new StatusError(grpc.status.CANCELLED, "watch cancelled");
     },
   };
 }
