@@ -42,6 +42,9 @@ beforeAll(async () => {
       FLOWGATE_METRICS_PORT: "0",
       DATABASE_URL: postgres.url,
       FLOWGATE_DB_POOL_SIZE: String(POOL_SIZE),
+      // The pool check saturates the pool on purpose while it scrapes /metrics, whose database
+      // gauges then take their 2 s timeout each: the burst must outlast that.
+      FLOWGATE_DB_ACQUIRE_TIMEOUT_MS: "20000",
       FLOWGATE_SHUTDOWN_GRACE_MS: "2000",
       // The background services run through the faults too (their advisory-lock session).
       FLOWGATE_LEASE_REAPER_LOOP_SECONDS: "0.5",
