@@ -81,6 +81,7 @@ export async function startApp(
       keepaliveTimeoutMs: config.mesh.keepaliveTimeoutMs,
       maxConnectionAgeMs: config.mesh.maxConnectionAgeMs,
       maxConnectionAgeGraceMs: config.mesh.maxConnectionAgeGraceMs,
+      maxMessageBytes: config.mesh.maxMessageBytes,
     });
     const port = await server.listen(config.host, config.port);
     closers.push(() => server.shutdown(config.shutdownGraceMs));

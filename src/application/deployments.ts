@@ -4,7 +4,7 @@
  * with the deployment, in the same transaction.
  */
 import type { ConcurrencyOptions } from "../domain/index.ts";
-import { InvalidArgumentError, NotFoundError } from "../domain/index.ts";
+import { NotFoundError } from "../domain/index.ts";
 
 export interface DeploymentRecord {
   readonly id: string;
@@ -39,7 +39,6 @@ export class DeploymentUseCases {
   }
 
   async create(flowId: string, fields: DeploymentFields): Promise<DeploymentRecord> {
-    validate(fields);
     const created = await this.#deployments().create(flowId, fields);
     if (created === undefined) throw new NotFoundError("flow", flowId);
     return created;
@@ -52,7 +51,6 @@ export class DeploymentUseCases {
   }
 
   async update(id: string, fields: DeploymentFields): Promise<DeploymentRecord> {
-    validate(fields);
     const updated = await this.#deployments().update(id, fields);
     if (updated === undefined) throw new NotFoundError("deployment", id);
     return updated;
@@ -60,18 +58,5 @@ export class DeploymentUseCases {
 
   async delete(id: string): Promise<void> {
     if (!(await this.#deployments().delete(id))) throw new NotFoundError("deployment", id);
-  }
-}
-
-function validate(fields: DeploymentFields): void {
-  if (fields.concurrencyLimit !== null && fields.concurrencyLimit < 0) {
-    throw new InvalidArgumentError("concurrency_limit", "must be >= 0");
-  }
-  const grace = fields.concurrencyOptions?.gracePeriodSeconds;
-  if (grace != null && (grace < 60 || grace > 86_400)) {
-    throw new InvalidArgumentError(
-      "concurrency_options.grace_period_seconds",
-      "must be between 60 and 86400",
-    );
   }
 }

@@ -30,12 +30,7 @@ export type {
   TaskRun,
   TaskRunPolicy,
 } from "./run.ts";
-export {
-  defaultFlowRunPolicy,
-  defaultTaskRunPolicy,
-  MAX_TASK_RETRY_DELAYS,
-  validateTaskRunPolicy,
-} from "./run.ts";
+export { defaultFlowRunPolicy, defaultTaskRunPolicy } from "./run.ts";
 export {
   AlreadyExistsError,
   ConcurrentUpdateError,

@@ -1,7 +1,8 @@
 /**
  * The bridge from a protobuf-es service descriptor to a grpc-js ServiceDefinition, with
  * typed handlers. Every call goes through one wrapper that decodes the request (a malformed
- * message is INVALID_ARGUMENT, not INTERNAL), exposes cancellation as an AbortSignal, maps
+ * message is INVALID_ARGUMENT, not INTERNAL), validates it against the contract's limits
+ * (validate.ts), exposes cancellation as an AbortSignal, maps
  * errors to statuses (errors.ts), writes one log line and traces the call (tracing.ts).
  */
 import {
@@ -11,6 +12,7 @@ import {
   fromBinary,
   type MessageInitShape,
   type MessageShape,
+  type MessageValidType,
   toBinary,
 } from "@bufbuild/protobuf";
 import type { GenService, GenServiceMethods } from "@bufbuild/protobuf/codegenv2";
@@ -20,6 +22,7 @@ import type { Logger } from "../../logger.ts";
 import { INERT_SPAN, type RpcSpan, type Tracing } from "../tracing.ts";
 import type { Authenticator } from "./auth.ts";
 import { toServiceError } from "./errors.ts";
+import { validateRequest } from "./validate.ts";
 
 /** What a handler knows about its call besides the request. */
 export interface CallContext {
@@ -33,7 +36,8 @@ export interface CallContext {
 }
 
 type Method = GenServiceMethods[string];
-type Input<M extends Method> = MessageShape<M["input"]>;
+/** A request that passed validation: fields the contract requires are typed as present. */
+type Input<M extends Method> = MessageValidType<M["input"]>;
 type Output<M extends Method> = MessageInitShape<M["output"]>;
 
 export type UnaryHandler<M extends Method> = (
@@ -186,13 +190,16 @@ async function run<T>(
   pipeline.authenticate?.(context.metadata);
   let request: MessageShape<DescMessage>;
   try {
-    request = fromBinary(method.input, bytes);
+    // Unknown fields mean nothing to flowgate: dropping them keeps a request's memory to
+    // what the contract bounds.
+    request = fromBinary(method.input, bytes, { readUnknownFields: false });
   } catch (error) {
     throw new InvalidArgumentError(
       "",
       `malformed ${method.input.typeName}: ${(error as Error).message}`,
     );
   }
+  validateRequest(method.input, request);
   context.signal.throwIfAborted();
   return invoke(request);
 }

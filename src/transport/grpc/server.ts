@@ -78,6 +78,8 @@ export interface GrpcServerOptions {
   /** Connections are closed (GOAWAY) after this age so clients re-balance across replicas. */
   readonly maxConnectionAgeMs: number;
   readonly maxConnectionAgeGraceMs: number;
+  /** Larger requests are refused (RESOURCE_EXHAUSTED) before they are decoded. */
+  readonly maxMessageBytes: number;
 }
 
 export function createGrpcServer(useCases: UseCases, options: GrpcServerOptions): GrpcServer {
@@ -88,6 +90,7 @@ export function createGrpcServer(useCases: UseCases, options: GrpcServerOptions)
     "grpc.keepalive_permit_without_calls": 1,
     "grpc.max_connection_age_ms": options.maxConnectionAgeMs,
     "grpc.max_connection_age_grace_ms": options.maxConnectionAgeGraceMs,
+    "grpc.max_receive_message_length": options.maxMessageBytes,
   });
   const observe: CallObserver = (method, code, durationMs) => {
     const line = {

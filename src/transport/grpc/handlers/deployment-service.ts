@@ -12,29 +12,27 @@ import type {
 } from "../../../application/deployments.ts";
 import type { CollisionStrategy, ConcurrencyOptions } from "../../../domain/index.ts";
 import type { HandlersFor } from "../bridge.ts";
-import { requireText, requireUuid } from "../validate.ts";
+import { uuid } from "../validate.ts";
 
 export function deploymentServiceHandlers(
   deployments: DeploymentUseCases,
 ): HandlersFor<typeof DeploymentService> {
   return {
     async createDeployment(request) {
-      const flowId = requireUuid("flow_id", request.flowId);
+      const flowId = uuid(request.flowId);
       return { deployment: deploymentMessage(await deployments.create(flowId, fields(request))) };
     },
     async getDeployment(request) {
       return {
-        deployment: deploymentMessage(
-          await deployments.get(requireUuid("deployment_id", request.deploymentId)),
-        ),
+        deployment: deploymentMessage(await deployments.get(uuid(request.deploymentId))),
       };
     },
     async updateDeployment(request) {
-      const id = requireUuid("deployment_id", request.deploymentId);
+      const id = uuid(request.deploymentId);
       return { deployment: deploymentMessage(await deployments.update(id, fields(request))) };
     },
     async deleteDeployment(request) {
-      await deployments.delete(requireUuid("deployment_id", request.deploymentId));
+      await deployments.delete(uuid(request.deploymentId));
       return {};
     },
   };
@@ -46,7 +44,7 @@ function fields(request: {
   concurrencyOptions?: ConcurrencyOptionsProto;
 }): DeploymentFields {
   return {
-    name: requireText("name", request.name),
+    name: request.name,
     concurrencyLimit: request.concurrencyLimit ?? null,
     concurrencyOptions:
       request.concurrencyOptions === undefined ? null : options(request.concurrencyOptions),

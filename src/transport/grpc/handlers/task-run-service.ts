@@ -9,7 +9,7 @@ import type { HandlersFor } from "../bridge.ts";
 import { orchestrationResultToProto } from "../mappers/orchestration.ts";
 import { stateInitFromProto, stateToProto, stateTypeFromProto } from "../mappers/states.ts";
 import { taskPolicyFromProto, taskRunToProto } from "../mappers/task-run.ts";
-import { requireTags, requireText, requireUuid } from "../validate.ts";
+import { optionalUuid, uuid } from "../validate.ts";
 
 export function taskRunServiceHandlers(
   taskRuns: TaskRunUseCases,
@@ -20,34 +20,30 @@ export function taskRunServiceHandlers(
     async createTaskRun(request) {
       const { record, created } = await taskRuns.create(
         {
-          flowRunId:
-            request.flowRunId === "" ? null : requireUuid("flow_run_id", request.flowRunId),
-          taskKey: requireText("task_key", request.taskKey),
+          flowRunId: optionalUuid(request.flowRunId),
+          taskKey: request.taskKey,
           dynamicKey: request.dynamicKey,
-          name: request.name.trim() === "" ? request.taskKey : requireText("name", request.name),
-          tags: requireTags("tags", [...new Set(request.tags)]),
+          name: request.name === "" ? request.taskKey : request.name,
+          tags: [...new Set(request.tags)],
           cacheKey: request.cacheKey === "" ? null : request.cacheKey,
           cacheExpiration:
             request.cacheExpiration === undefined ? null : timestampDate(request.cacheExpiration),
           empiricalPolicy: taskPolicyFromProto(request.empiricalPolicy),
         },
-        request.state === undefined ? null : stateInitFromProto("state", request.state),
+        request.state === undefined ? null : stateInitFromProto(request.state),
       );
       return { taskRun: taskRunToProto(record), created };
     },
     async getTaskRun(request) {
       return {
-        taskRun: taskRunToProto(await taskRuns.get(requireUuid("task_run_id", request.taskRunId))),
+        taskRun: taskRunToProto(await taskRuns.get(uuid(request.taskRunId))),
       };
     },
     async listTaskRuns(request) {
       const page = await taskRuns.list(
         {
-          flowRunId:
-            request.flowRunId === "" ? null : requireUuid("flow_run_id", request.flowRunId),
-          stateTypes: request.stateTypes.map((type, i) =>
-            stateTypeFromProto(`state_types[${i}]`, type),
-          ),
+          flowRunId: optionalUuid(request.flowRunId),
+          stateTypes: request.stateTypes.map(stateTypeFromProto),
           tags: request.tags,
         },
         pageRequest(request.pageSize, request.pageToken),
@@ -55,12 +51,12 @@ export function taskRunServiceHandlers(
       return { taskRuns: page.items.map(taskRunToProto), nextPageToken: page.nextPageToken };
     },
     async deleteTaskRun(request) {
-      await taskRuns.delete(requireUuid("task_run_id", request.taskRunId));
+      await taskRuns.delete(uuid(request.taskRunId));
       return {};
     },
     async setTaskRunState(request, call) {
-      const taskRunId = requireUuid("task_run_id", request.taskRunId);
-      const state = stateInitFromProto("state", request.state);
+      const taskRunId = uuid(request.taskRunId);
+      const state = stateInitFromProto(request.state);
       const result = await call.span.orchestration(
         { runKind: "task_run", runId: taskRunId, dryRun: request.dryRun },
         () =>
@@ -83,11 +79,11 @@ export function taskRunServiceHandlers(
       return { result: orchestrationResultToProto(result) };
     },
     async listTaskRunStates(request) {
-      const states = await taskRuns.listStates(requireUuid("task_run_id", request.taskRunId));
+      const states = await taskRuns.listStates(uuid(request.taskRunId));
       return { states: states.map(stateToProto) };
     },
     async watchTaskRun(request, call, send) {
-      const taskRunId = requireUuid("task_run_id", request.taskRunId);
+      const taskRunId = uuid(request.taskRunId);
       await watcher.watch(taskRunId, call.signal, (state) => send({ state: stateToProto(state) }));
     },
   };
