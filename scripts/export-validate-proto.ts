@@ -17,20 +17,26 @@
  *
  * Usage: `node scripts/export-validate-proto.ts` (part of `npm run generate`).
  */
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { getExtension, isFieldSet, type Message, ScalarType } from "@bufbuild/protobuf";
+import type { GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { protoCamelCase, reflect } from "@bufbuild/protobuf/reflect";
 import { toText } from "@bufbuild/protobuf/txtpb";
 import {
   type DescriptorProto,
   type EnumDescriptorProto,
+  EnumOptionsSchema,
+  EnumValueOptionsSchema,
+  ExtensionRangeOptionsSchema,
   type FieldDescriptorProto,
   FieldDescriptorProtoSchema,
   FieldOptionsSchema,
   type FileDescriptorProto,
   FileOptionsSchema,
   FieldDescriptorProto_Label as Label,
+  MessageOptionsSchema,
+  OneofOptionsSchema,
   FieldDescriptorProto_Type as Type,
 } from "@bufbuild/protobuf/wkt";
 import {
@@ -42,11 +48,15 @@ import {
 /** Where the printed file goes, relative to the repository root. */
 export const VALIDATE_PROTO_PATH = "proto/buf/validate/validate.proto";
 
-const PACKAGE_VERSION = "1.3.0";
+const root = path.resolve(import.meta.dirname, "..");
+/** The installed version, named in the header so that an upgrade shows in the diff. */
+const PACKAGE_VERSION: string = JSON.parse(
+  readFileSync(path.join(root, "node_modules/@bufbuild/protovalidate/package.json"), "utf8"),
+).version;
 /** The upper bound of an extension range, exclusive, that `to max` stands for. */
 const MAX_FIELD_NUMBER_EXCLUSIVE = 536_870_912;
 
-const HEADER = `// Copyright 2023-2026 Buf Technologies, Inc.
+const HEADER = `// Copyright Buf Technologies, Inc.
 //
 // Licensed under the Apache License, Version 2.0 (the "License");
 // you may not use this file except in compliance with the License.
@@ -84,7 +94,7 @@ export function validateProtoSource(): string {
 function fileOptions(file: FileDescriptorProto): string[] {
   const options = file.options;
   if (options === undefined) return [];
-  rejectUnknown(options, "file options");
+  if ((options.$unknown ?? []).length > 0) throw new Error("file options: extensions");
   const reflected = reflect(FileOptionsSchema, options);
   return reflected.fields
     .filter((field) => reflected.isSet(field))
@@ -92,7 +102,7 @@ function fileOptions(file: FileDescriptorProto): string[] {
 }
 
 function messageLines(message: DescriptorProto): string[] {
-  if (message.options !== undefined) rejectUnknown(message.options, `${message.name} options`);
+  rejectOptions(MessageOptionsSchema, message.options, message.name);
   if (message.nestedType.length > 0 || message.enumType.length > 0 || message.extension.length)
     throw new Error(`${message.name}: nested declarations are not supported`);
   const body: string[] = [];
@@ -115,16 +125,16 @@ function messageLines(message: DescriptorProto): string[] {
     if (oneof !== undefined && oneof !== openOneof) {
       const decl = message.oneofDecl[oneof];
       if (decl === undefined) throw new Error(`${message.name}: oneof ${oneof} is not declared`);
-      if (decl.options !== undefined) rejectUnknown(decl.options, `${decl.name} options`);
+      rejectOptions(OneofOptionsSchema, decl.options, decl.name);
       body.push(`oneof ${decl.name} {`);
       openOneof = oneof;
     }
-    const field_ = fieldLines(field, openOneof !== undefined);
-    body.push(...(openOneof === undefined ? field_ : field_.map(indent)));
+    const lines = fieldLines(field, openOneof !== undefined);
+    body.push(...(openOneof === undefined ? lines : lines.map(indent)));
   }
   if (openOneof !== undefined) body.push("}");
   for (const range of message.extensionRange) {
-    if (range.options !== undefined) throw new Error(`${message.name}: extension range options`);
+    rejectOptions(ExtensionRangeOptionsSchema, range.options, `${message.name} extensions`);
     const end = range.end === MAX_FIELD_NUMBER_EXCLUSIVE ? "max" : String(range.end - 1);
     body.push(`extensions ${range.start} to ${end};`);
   }
@@ -192,10 +202,10 @@ function typeName(field: FieldDescriptorProto): string {
 }
 
 function enumLines(en: EnumDescriptorProto): string[] {
-  if (en.options !== undefined) rejectUnknown(en.options, `${en.name} options`);
+  rejectOptions(EnumOptionsSchema, en.options, en.name);
   const body: string[] = [];
   for (const value of en.value) {
-    if (value.options !== undefined) throw new Error(`${value.name}: enum value options`);
+    rejectOptions(EnumValueOptionsSchema, value.options, value.name);
     body.push(`${value.name} = ${value.number};`);
   }
   // Enum reserved ranges are inclusive at both ends.
@@ -224,8 +234,16 @@ function scalarLiteral(value: unknown): string {
   throw new Error(`unsupported option value ${String(value)}`);
 }
 
-function rejectUnknown(options: Message, where: string): void {
-  if ((options.$unknown ?? []).length > 0) throw new Error(`${where}: unsupported extensions`);
+/** Throws when `options` sets anything: the printer writes no options of this kind. */
+function rejectOptions<T extends Message>(
+  schema: GenMessage<T>,
+  options: T | undefined,
+  where: string,
+): void {
+  if (options === undefined) return;
+  const set = schema.fields.filter((field) => isFieldSet(options, field)).map((f) => f.name);
+  if (set.length > 0 || (options.$unknown ?? []).length > 0)
+    throw new Error(`${where}: unsupported options ${set.join(", ")}`);
 }
 
 function indent(line: string): string {
@@ -233,7 +251,6 @@ function indent(line: string): string {
 }
 
 if (import.meta.main) {
-  const root = path.resolve(import.meta.dirname, "..");
   writeFileSync(path.join(root, VALIDATE_PROTO_PATH), validateProtoSource());
   console.log(`wrote ${VALIDATE_PROTO_PATH}`);
 }

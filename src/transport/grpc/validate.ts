@@ -30,7 +30,7 @@ import {
 } from "@bufbuild/protobuf/reflect";
 import { createValidator, type Violation } from "@bufbuild/protovalidate";
 import { file_flowgate_v1_limits } from "../../../gen/flowgate/v1/limits_pb.js";
-import { InvalidArgumentError } from "../../domain/service-errors.ts";
+import { InvalidArgumentError } from "../../domain/index.ts";
 
 /** JSON data is at most this many bytes as JSON text (limits.proto). */
 export const MAX_JSON_BYTES = 262_144;
