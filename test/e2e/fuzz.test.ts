@@ -96,18 +96,33 @@ afterAll(async () => {
   await server?.stop();
 });
 
-/** Real entities, so that generated ids and names reach orchestration, slots and leases. */
+/** The latest time the contract accepts, 9999-12-31T23:59:59Z. */
+const LAST_SECOND = { seconds: 253_402_300_799n, nanos: 0 };
+
+/**
+ * Real entities, so that generated ids and names reach orchestration, slots and leases;
+ * some runs wait for the latest scheduled time the contract allows.
+ */
 async function seedEntities(): Promise<FuzzPool> {
   const { flow } = await server.client(FlowService).createFlow({ name: "fuzz", tags: ["fuzz"] });
   const { deployment } = await server
     .client(DeploymentService)
     .createDeployment({ flowId: flow!.id, name: "fuzz", concurrencyLimit: 1 });
-  const { flowRun } = await server
-    .client(FlowRunService)
-    .createFlowRun({ flowId: flow!.id, deploymentId: deployment!.id, tags: ["fuzz"] });
-  const { taskRun } = await server
-    .client(TaskRunService)
-    .createTaskRun({ flowRunId: flowRun!.id, taskKey: "fuzz", tags: ["fuzz"] });
+  const flowRuns = server.client(FlowRunService);
+  const taskRuns = server.client(TaskRunService);
+  const scheduledLast = { type: StateType.SCHEDULED, stateDetails: { scheduledTime: LAST_SECOND } };
+  const { flowRun } = await flowRuns.createFlowRun({
+    flowId: flow!.id,
+    deploymentId: deployment!.id,
+    tags: ["fuzz"],
+  });
+  const late = await flowRuns.createFlowRun({ flowId: flow!.id, state: scheduledLast });
+  const { taskRun } = await taskRuns.createTaskRun({
+    flowRunId: flowRun!.id,
+    taskKey: "fuzz",
+    tags: ["fuzz"],
+  });
+  const lateTask = await taskRuns.createTaskRun({ taskKey: "late", state: scheduledLast });
   await server
     .client(ConcurrencyLimitService)
     .createConcurrencyLimit({ tag: "fuzz", concurrencyLimit: 1 });
@@ -116,8 +131,8 @@ async function seedEntities(): Promise<FuzzPool> {
     ids: new Map([
       ["flow", [flow!.id]],
       ["deployment", [deployment!.id]],
-      ["flow_run", [flowRun!.id]],
-      ["task_run", [taskRun!.id]],
+      ["flow_run", [flowRun!.id, late.flowRun!.id]],
+      ["task_run", [taskRun!.id, lateTask.taskRun!.id]],
     ]),
   };
 }

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CollisionStrategy, DeploymentService } from "../../gen/flowgate/v1/deployment_pb.js";
 import { FlowService } from "../../gen/flowgate/v1/flow_pb.js";
 import { FlowRunService, type RetryType } from "../../gen/flowgate/v1/flow_run_pb.js";
+import { SetStateStatus } from "../../gen/flowgate/v1/orchestration_pb.js";
 import { StateType } from "../../gen/flowgate/v1/states_pb.js";
 import { TaskRunService } from "../../gen/flowgate/v1/task_run_pb.js";
 import { BadRequestSchema } from "../../gen/google/rpc/error_details_pb.js";
@@ -153,6 +154,50 @@ describe("bounded input (issue 9 §3)", () => {
       code: Code.InvalidArgument,
       field: "cache_expiration",
     });
+    await stillServing();
+  });
+});
+
+describe("times at the end of the contract's range (found by the fuzz test)", () => {
+  const lastMillisecond = { seconds: 253_402_300_799n, nanos: 999_000_000 };
+
+  it("a scheduled time after 9999-12-31T23:59:59.999Z is refused (it rounded up to year 10000 and was INTERNAL)", async () => {
+    const runs = server.client(FlowRunService);
+    const { flowRun } = await runs.createFlowRun({ flowId });
+    const call = runs.setFlowRunState({
+      flowRunId: flowRun!.id,
+      state: {
+        type: StateType.SCHEDULED,
+        stateDetails: { scheduledTime: { seconds: 253_402_300_799n, nanos: 999_999_993 } },
+      },
+    });
+    expect(await refusal(call)).toMatchObject({
+      code: Code.InvalidArgument,
+      field: "state.state_details.scheduled_time",
+    });
+    const { result } = await runs.setFlowRunState({
+      flowRunId: flowRun!.id,
+      state: { type: StateType.SCHEDULED, stateDetails: { scheduledTime: lastMillisecond } },
+    });
+    expect(result?.status).toBe(SetStateStatus.ACCEPT);
+    await stillServing();
+  });
+
+  it("a WAIT until 9999 is answered with the longest int32 delay (its delay overflowed: INTERNAL)", async () => {
+    const runs = server.client(FlowRunService);
+    const scheduled = {
+      type: StateType.SCHEDULED,
+      stateDetails: { scheduledTime: lastMillisecond },
+    };
+    const { flowRun } = await runs.createFlowRun({ flowId, state: scheduled });
+    const { result } = await runs.setFlowRunState({
+      flowRunId: flowRun!.id,
+      state: { type: StateType.RUNNING },
+    });
+    expect(result?.status).toBe(SetStateStatus.WAIT);
+    expect(result?.details.case === "wait" && result.details.value.delaySeconds).toBe(
+      2_147_483_647,
+    );
     await stillServing();
   });
 });

@@ -180,6 +180,9 @@ function scalar(type: ScalarType, values: Values): fc.Arbitrary<unknown> {
   }
 }
 
+/** 0001-01-01 and 9999-12-31T23:59:59, protobuf's range of timestamps, in Unix seconds. */
+const MIN_TIMESTAMP = -62_135_596_800n;
+const MAX_TIMESTAMP = 253_402_300_799n;
 const NOW = BigInt(Math.floor(Date.now() / 1000));
 
 function plausibleValues(pool: FuzzPool): Values {
@@ -193,11 +196,24 @@ function plausibleValues(pool: FuzzPool): Values {
     text,
     id: (kind) =>
       fc.oneof({ weight: 5, arbitrary: oneOf(() => pool.ids.get(kind) ?? []) }, fc.uuid()),
-    int32: fc.integer({ min: 0, max: 120 }),
-    double: fc.double({ min: 0, max: 30, noNaN: true }),
+    // Mostly small, sometimes the largest value the contract allows somewhere.
+    int32: fc.oneof(
+      { weight: 8, arbitrary: fc.integer({ min: 0, max: 120 }) },
+      fc.constantFrom(86_400, 2_147_483_647),
+    ),
+    double: fc.oneof(
+      { weight: 8, arbitrary: fc.double({ min: 0, max: 30, noNaN: true }) },
+      fc.constant(86_400),
+    ),
     nanos: fc.integer({ min: 0, max: 999_999_999 }),
-    timestampSeconds: fc.bigInt({ min: NOW - 3600n, max: NOW + 3600n }),
-    durationSeconds: fc.bigInt({ min: 1n, max: 3600n }),
+    timestampSeconds: fc.oneof(
+      { weight: 8, arbitrary: fc.bigInt({ min: NOW - 3600n, max: NOW + 3600n }) },
+      fc.constantFrom(MIN_TIMESTAMP, MAX_TIMESTAMP),
+    ),
+    durationSeconds: fc.oneof(
+      { weight: 8, arbitrary: fc.bigInt({ min: 1n, max: 3600n }) },
+      fc.constant(86_400n),
+    ),
     json: jsonTree(fc.oneof(fc.constant(null), fc.boolean(), fc.integer(), text)),
     // Unspecified (0) is rarely what a worker sends.
     enumNumber: (schema) => fc.constantFrom(...schema.values.slice(1).map((value) => value.number)),
@@ -250,8 +266,7 @@ function extremeValues(pool: FuzzPool): Values {
     timestampSeconds: fc.oneof(
       fc.bigInt({ min: NOW - 100_000n, max: NOW + 100_000n }),
       fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }),
-      // 0001-01-01 and 9999-12-31T23:59:59, protobuf's range, and one second beyond each.
-      fc.constantFrom(-62_135_596_801n, -62_135_596_800n, 0n, 253_402_300_799n, 253_402_300_800n),
+      fc.constantFrom(MIN_TIMESTAMP - 1n, MIN_TIMESTAMP, 0n, MAX_TIMESTAMP, MAX_TIMESTAMP + 1n),
     ),
     durationSeconds: fc.oneof(
       fc.bigInt({ min: -10n, max: 90_000n }),

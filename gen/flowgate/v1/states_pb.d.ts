@@ -13,8 +13,9 @@ export declare const file_flowgate_v1_states: GenFile;
 
 /**
  * Details attached to a state (orchestration-spec §1.3). Every field is optional. Ids are
- * empty or UUIDs; timestamps lie between 0001-01-01 and 9999-12-31 (UTC), protobuf's range;
- * other text is at most 255 characters without NUL unless said otherwise.
+ * empty or UUIDs; timestamps lie between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z
+ * (protobuf's range, to the millisecond flowgate keeps); other text is at most 255
+ * characters without NUL unless said otherwise.
  *
  * @generated from message flowgate.v1.StateDetails
  */

@@ -214,7 +214,8 @@ export declare type CreateTaskRunRequest = Message<"flowgate.v1.CreateTaskRunReq
   cacheKey: string;
 
   /**
-   * Between 0001-01-01 and 9999-12-31 (UTC), protobuf's range.
+   * Between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z (protobuf's range, to the
+   * millisecond flowgate keeps).
    *
    * @generated from field: google.protobuf.Timestamp cache_expiration = 7;
    */
@@ -281,7 +282,8 @@ export declare type CreateTaskRunRequestValid = Message<"flowgate.v1.CreateTaskR
   cacheKey: string;
 
   /**
-   * Between 0001-01-01 and 9999-12-31 (UTC), protobuf's range.
+   * Between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z (protobuf's range, to the
+   * millisecond flowgate keeps).
    *
    * @generated from field: google.protobuf.Timestamp cache_expiration = 7;
    */
