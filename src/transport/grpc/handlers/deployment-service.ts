@@ -1,4 +1,4 @@
-/** DeploymentService: thin handlers that validate, call the use case and map the result. */
+/** DeploymentService: thin handlers of validated requests: call the use case, map the result. */
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import {
   CollisionStrategy as CollisionStrategyProto,

@@ -1,4 +1,4 @@
-/** FlowRunService: thin handlers that validate, call the use cases and map the results. */
+/** FlowRunService: thin handlers of validated requests: call the use cases, map the results. */
 import type { FlowRunService } from "../../../../gen/flowgate/v1/flow_run_pb.js";
 import type { FlowRunUseCases } from "../../../application/flow-runs.ts";
 import { pageRequest } from "../../../application/paging.ts";

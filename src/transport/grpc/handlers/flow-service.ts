@@ -1,4 +1,4 @@
-/** FlowService: thin handlers that validate, call the use case and map the result. */
+/** FlowService: thin handlers of validated requests: call the use case, map the result. */
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { FlowService } from "../../../../gen/flowgate/v1/flow_pb.js";
 import type { Flow, FlowUseCases } from "../../../application/flows.ts";

@@ -1,4 +1,4 @@
-/** TaskRunService: thin handlers that validate, call the use cases and map the results. */
+/** TaskRunService: thin handlers of validated requests: call the use cases, map the results. */
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import type { TaskRunService } from "../../../../gen/flowgate/v1/task_run_pb.js";
 import { pageRequest } from "../../../application/paging.ts";
