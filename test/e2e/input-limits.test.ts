@@ -7,6 +7,7 @@
 import { create } from "@bufbuild/protobuf";
 import { ValueSchema } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
+import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CollisionStrategy, DeploymentService } from "../../gen/flowgate/v1/deployment_pb.js";
 import { FlowService } from "../../gen/flowgate/v1/flow_pb.js";
@@ -216,5 +217,27 @@ describe("FLOWGATE_MAX_MESSAGE_BYTES", () => {
     } finally {
       await small.stop();
     }
+  });
+
+  it("refuses a 50 MB request by its length prefix, without holding it in memory", async () => {
+    // grpc-js, which reports the server's status even while it is still sending (connect-es
+    // reports the reset stream as INTERNAL).
+    const raw = new grpc.Client(server.target, grpc.credentials.createInsecure());
+    const identity = (value: Buffer) => value;
+    const before = server.memory().rss;
+    const code = await new Promise<grpc.status>((resolve) =>
+      raw.makeUnaryRequest(
+        "/flowgate.v1.FlowService/CreateFlow",
+        identity,
+        identity,
+        Buffer.alloc(50 * 1024 * 1024, 0x41),
+        new grpc.Metadata(),
+        (error) => resolve(error?.code ?? grpc.status.OK),
+      ),
+    );
+    raw.close();
+    expect(code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+    expect(server.memory().rss - before).toBeLessThan(30 * 1024 * 1024);
+    await stillServing();
   });
 });

@@ -4,13 +4,14 @@
  * and how much memory it uses: an in-process server shares the test's heap and would neither
  * crash nor be measurable on its own.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import type { DescService } from "@bufbuild/protobuf";
 import { type Client, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { createTestDatabase, type TestDatabase } from "./database.ts";
+import { spawnProcess, terminate } from "./process.ts";
 
 const root = path.resolve(import.meta.dirname, "../..");
 
@@ -31,22 +32,15 @@ export interface ServerProcess {
 
 export async function startServerProcess(env: Record<string, string> = {}): Promise<ServerProcess> {
   const database = await createTestDatabase();
-  const child = spawn(process.execPath, [...startFlags(), "src/main.ts"], {
-    cwd: root,
-    env: {
-      PATH: process.env.PATH ?? "",
-      FLOWGATE_HOST: "127.0.0.1",
-      FLOWGATE_PORT: "0",
-      FLOWGATE_BACKGROUND_SERVICES: "false",
-      FLOWGATE_SHUTDOWN_GRACE_MS: "1000",
-      DATABASE_URL: database.url,
-      ...env,
-    },
-    stdio: ["ignore", "pipe", "inherit"],
+  const running = spawnProcess(process.execPath, [...startFlags(), "src/main.ts"], {
+    FLOWGATE_BACKGROUND_SERVICES: "false",
+    FLOWGATE_SHUTDOWN_GRACE_MS: "1000",
+    DATABASE_URL: database.url,
+    ...env,
   });
-  const errorLines: string[] = [];
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const port = await listeningPort(child, errorLines);
+  const errorLines = collectErrorLines(running.child);
+  const { port } = await running.listening;
+  const { child } = running;
   const transport = createGrpcTransport({ baseUrl: `http://127.0.0.1:${port}` });
   return {
     target: `127.0.0.1:${port}`,
@@ -56,8 +50,7 @@ export async function startServerProcess(env: Record<string, string> = {}): Prom
     memory: () => memoryOf(child),
     errorLines: () => errorLines,
     async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
-      await exited;
+      await terminate(running);
       await database.drop();
     },
   };
@@ -69,31 +62,24 @@ function startFlags(): string[] {
   return String(pkg.scripts.start).match(/--max-old-space-size=\d+/g) ?? [];
 }
 
-/** Resolves with the port of the "flowgate listening" line; keeps the error lines after it. */
-function listeningPort(child: ChildProcess, errorLines: string[]): Promise<number> {
-  return new Promise((resolve, reject) => {
-    let pending = "";
-    child.stdout?.on("data", (chunk: Buffer) => {
-      pending += chunk.toString();
-      const lines = pending.split("\n");
-      pending = lines.pop() ?? "";
-      for (const line of lines) {
-        const entry = parse(line);
-        if (entry?.msg === "flowgate listening") resolve(Number(entry.port));
-        if (typeof entry?.level === "number" && entry.level >= 50) errorLines.push(line);
-      }
-    });
-    child.once("exit", (code) =>
-      reject(new Error(`flowgate exited with ${code} before listening`)),
-    );
+/** The JSON log lines of level error or above, as they arrive (read line by line, once). */
+function collectErrorLines(child: ChildProcess): string[] {
+  const lines: string[] = [];
+  let pending = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
+    const complete = (pending + chunk.toString()).split("\n");
+    pending = complete.pop() ?? "";
+    for (const line of complete) if (logLevel(line) >= 50) lines.push(line);
   });
+  return lines;
 }
 
-function parse(line: string): Record<string, unknown> | undefined {
+function logLevel(line: string): number {
   try {
-    return JSON.parse(line);
+    const { level } = JSON.parse(line) as { level?: unknown };
+    return typeof level === "number" ? level : 0;
   } catch {
-    return undefined;
+    return 0;
   }
 }
 
