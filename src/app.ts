@@ -92,6 +92,7 @@ export async function startApp(
       maxConnectionAgeMs: config.mesh.maxConnectionAgeMs,
       maxConnectionAgeGraceMs: config.mesh.maxConnectionAgeGraceMs,
       tls: config.mesh.tls,
+      maxMessageBytes: config.mesh.maxMessageBytes,
     });
     const port = await server.listen(config.host, config.port);
     closers.push(() => server.shutdown(config.shutdownGraceMs));

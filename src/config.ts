@@ -62,6 +62,11 @@ export interface MeshConfig {
   readonly maxConnectionAgeGraceMs: number;
   /** OTLP/HTTP collector base URL for traces (`FLOWGATE_OTLP_ENDPOINT`); undefined: no tracing. */
   readonly otlpEndpoint: string | undefined;
+  /**
+   * Requests larger than this are refused before they are decoded, so one call cannot exhaust
+   * the heap (`FLOWGATE_MAX_MESSAGE_BYTES`, 4 MiB).
+   */
+  readonly maxMessageBytes: number;
 }
 
 /** Certificate files of the gRPC port, re-read while the server runs (cert-manager rotates them). */
@@ -153,6 +158,7 @@ function mesh(env: Env): MeshConfig {
       86_400_000,
     ),
     otlpEndpoint: httpUrl(env, "FLOWGATE_OTLP_ENDPOINT"),
+    maxMessageBytes: integer(env, "FLOWGATE_MAX_MESSAGE_BYTES", 4 * MIB, 64 * KIB, 16 * MIB),
   });
 }
 
@@ -235,6 +241,9 @@ function readableFile(env: Env, name: string): string {
   if (text.trim() === "") throw new ConfigError(name, `${file} is empty`);
   return text;
 }
+
+const KIB = 1024;
+const MIB = 1024 * KIB;
 
 /** Loops may run as often as every 0.1 s and as seldom as once a day. */
 const LOOP_MIN = 0.1;

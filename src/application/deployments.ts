@@ -4,7 +4,7 @@
  * with the deployment, in the same transaction.
  */
 import type { ConcurrencyOptions } from "../domain/index.ts";
-import { InvalidArgumentError, NotFoundError } from "../domain/index.ts";
+import { NotFoundError } from "../domain/index.ts";
 import { type Cursor, type Page, type PageRequest, readPage } from "./paging.ts";
 
 export interface DeploymentRecord {
@@ -46,7 +46,6 @@ export class DeploymentUseCases {
   }
 
   async create(flowId: string, fields: DeploymentFields): Promise<DeploymentRecord> {
-    validate(fields);
     const created = await this.#deployments().create(flowId, fields);
     if (created === undefined) throw new NotFoundError("flow", flowId);
     return created;
@@ -59,7 +58,6 @@ export class DeploymentUseCases {
   }
 
   async update(id: string, fields: DeploymentFields): Promise<DeploymentRecord> {
-    validate(fields);
     const updated = await this.#deployments().update(id, fields);
     if (updated === undefined) throw new NotFoundError("deployment", id);
     return updated;
@@ -75,19 +73,6 @@ export class DeploymentUseCases {
       request,
       (limit, after) => deployments.list(limit, after, flowId),
       (deployment) => deployment,
-    );
-  }
-}
-
-function validate(fields: DeploymentFields): void {
-  if (fields.concurrencyLimit !== null && fields.concurrencyLimit < 0) {
-    throw new InvalidArgumentError("concurrency_limit", "must be >= 0");
-  }
-  const grace = fields.concurrencyOptions?.gracePeriodSeconds;
-  if (grace != null && (grace < 60 || grace > 86_400)) {
-    throw new InvalidArgumentError(
-      "concurrency_options.grace_period_seconds",
-      "must be between 60 and 86400",
     );
   }
 }

@@ -10,7 +10,7 @@ export function statusName(code: Code): string {
   return (Code[code] ?? String(code)).replace(/([a-z])([A-Z])/g, "$1_$2").toUpperCase();
 }
 
-/** `INVALID_ARGUMENT flow_run_id: "x" is not a UUID`, `UNAVAILABLE …`, on one line. */
+/** `INVALID_ARGUMENT flow_run_id: must be a valid UUID`, `UNAVAILABLE …`, on one line. */
 export function describeCallError(error: ConnectError): string {
   const field = error.findDetails(BadRequestSchema)[0]?.fieldViolations[0]?.field;
   const message = error.rawMessage.replace(/\s+/g, " ").trim();

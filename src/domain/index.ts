@@ -42,12 +42,7 @@ export type {
   TaskRun,
   TaskRunPolicy,
 } from "./run.ts";
-export {
-  defaultFlowRunPolicy,
-  defaultTaskRunPolicy,
-  MAX_TASK_RETRY_DELAYS,
-  validateTaskRunPolicy,
-} from "./run.ts";
+export { defaultFlowRunPolicy, defaultTaskRunPolicy } from "./run.ts";
 export type { JsonValue, State, StateDecision, StateDetails, StateInit } from "./state.ts";
 export { buildState, copyState, freshCopy, isPersistedResult } from "./state.ts";
 export {

@@ -1,8 +1,8 @@
 /**
  * The bridge from a protobuf-es service descriptor to a grpc-js ServiceDefinition, with
  * typed handlers. Every call goes through one wrapper that decodes the request (a malformed
- * message is INVALID_ARGUMENT, not INTERNAL), exposes cancellation as an AbortSignal, maps
- * errors to statuses (errors.ts) and traces the call (tracing.ts). The log line and the RPC
+ * message is INVALID_ARGUMENT, not INTERNAL), validates it against the contract's limits
+ * (validate.ts), exposes cancellation as an AbortSignal, maps errors to statuses (errors.ts) and traces the call (tracing.ts). The log line and the RPC
  * metrics of each call come from the server's call interceptor (server-calls.ts).
  *
  * A call the client gave up on (it cancelled, or its deadline passed) ends as CANCELLED or
@@ -16,6 +16,7 @@ import {
   fromBinary,
   type MessageInitShape,
   type MessageShape,
+  type MessageValidType,
   toBinary,
 } from "@bufbuild/protobuf";
 import type { GenService, GenServiceMethods } from "@bufbuild/protobuf/codegenv2";
@@ -25,6 +26,7 @@ import type { Logger } from "../../logger.ts";
 import { INERT_SPAN, type RpcSpan, type Tracing } from "../tracing.ts";
 import type { Authenticator } from "./auth.ts";
 import { StatusError, toServiceError } from "./errors.ts";
+import { validateRequest } from "./validate.ts";
 
 /** What a handler knows about its call besides the request. */
 export interface CallContext {
@@ -38,7 +40,8 @@ export interface CallContext {
 }
 
 type Method = GenServiceMethods[string];
-type Input<M extends Method> = MessageShape<M["input"]>;
+/** A request that passed validation: fields the contract requires are typed as present. */
+type Input<M extends Method> = MessageValidType<M["input"]>;
 type Output<M extends Method> = MessageInitShape<M["output"]>;
 
 export type UnaryHandler<M extends Method> = (
@@ -176,12 +179,15 @@ async function run<T>(
   pipeline.authenticate?.(context.metadata);
   let request: MessageShape<DescMessage>;
   try {
-    request = fromBinary(method.input, bytes);
+    // Unknown fields mean nothing to flowgate: dropping them keeps a request's memory to
+    // what the contract bounds.
+    request = fromBinary(method.input, bytes, { readUnknownFields: false });
   } catch (error) {
     throw new InvalidRequestError(
       `malformed ${method.input.typeName}: ${(error as Error).message}`,
     );
   }
+  validateRequest(method.input, request);
   context.signal.throwIfAborted();
   return invoke(request);
 }

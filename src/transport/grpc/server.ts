@@ -93,6 +93,8 @@ export interface GrpcServerOptions {
   readonly maxConnectionAgeGraceMs: number;
   /** TLS on the gRPC port; absent: plaintext. */
   readonly tls?: TlsConfig | undefined;
+  /** Larger requests are refused (RESOURCE_EXHAUSTED) before they are decoded. */
+  readonly maxMessageBytes: number;
 }
 
 export function createGrpcServer(useCases: UseCases, options: GrpcServerOptions): GrpcServer {
@@ -106,6 +108,7 @@ export function createGrpcServer(useCases: UseCases, options: GrpcServerOptions)
     "grpc.max_connection_age_grace_ms": options.maxConnectionAgeGraceMs,
     // First, so that it sees the base call (server-calls.ts reads its connection).
     interceptors: [callInterceptor(callLog(log, metrics), streams)],
+    "grpc.max_receive_message_length": options.maxMessageBytes,
   });
   const pipeline: CallPipeline = {
     log,

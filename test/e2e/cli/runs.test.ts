@@ -189,7 +189,7 @@ describe("errors", () => {
     expect(bad).toMatchObject({
       code: 1,
       stdout: "",
-      stderr: 'flowgate: INVALID_ARGUMENT flow_run_id: "not-a-uuid" is not a UUID\n',
+      stderr: "flowgate: INVALID_ARGUMENT flow_run_id: must be a valid UUID\n",
     });
     const missing = await cli.run("runs", "show", "01a23261-b9a5-7778-bbd4-847df1e48c26");
     expect(missing.code).toBe(1);

@@ -25,6 +25,7 @@ const DEFAULT_MESH = {
   maxConnectionAgeMs: 300_000,
   maxConnectionAgeGraceMs: 30_000,
   otlpEndpoint: undefined,
+  maxMessageBytes: 4 * 1024 * 1024,
 };
 
 describe("loadConfig", () => {
@@ -71,6 +72,7 @@ describe("loadConfig", () => {
         FLOWGATE_MAX_CONNECTION_AGE_MS: "60000",
         FLOWGATE_MAX_CONNECTION_AGE_GRACE_MS: "1000",
         FLOWGATE_OTLP_ENDPOINT: "http://otel-collector:4318",
+        FLOWGATE_MAX_MESSAGE_BYTES: "1048576",
       },
       "/srv/app",
     );
@@ -103,6 +105,7 @@ describe("loadConfig", () => {
         maxConnectionAgeMs: 60_000,
         maxConnectionAgeGraceMs: 1000,
         otlpEndpoint: "http://otel-collector:4318",
+        maxMessageBytes: 1_048_576,
       },
     });
   });
@@ -139,6 +142,8 @@ describe("loadConfig", () => {
     ["FLOWGATE_TAG_SLOT_LEASE_SECONDS", "31536001"],
     ["FLOWGATE_TAG_SLOT_LEASE_SECONDS", "forever"],
     ["FLOWGATE_STRICT_DEPLOYMENT_LIMITS", "1"],
+    ["FLOWGATE_MAX_MESSAGE_BYTES", "1000"],
+    ["FLOWGATE_MAX_MESSAGE_BYTES", "4MiB"],
   ])("rejects %s=%s with an error naming the variable", (variable, value) => {
     expect(() => loadConfig({ [variable]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [variable]: value })).toThrow(new RegExp(`^${variable}: `));

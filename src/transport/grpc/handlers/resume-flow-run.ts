@@ -5,7 +5,7 @@ import type { JsonValue } from "../../../domain/index.ts";
 import type { OrchestrationTelemetry } from "../../orchestration-telemetry.ts";
 import type { HandlersFor } from "../bridge.ts";
 import { orchestrationResultToProto } from "../mappers/orchestration.ts";
-import { requireUuid } from "../validate.ts";
+import { uuid } from "../validate.ts";
 
 export function resumeFlowRunHandler(
   resume: ResumeFlowRun,
@@ -13,7 +13,7 @@ export function resumeFlowRunHandler(
 ): Pick<HandlersFor<typeof FlowRunService>, "resumeFlowRun"> {
   return {
     async resumeFlowRun(request, call) {
-      const flowRunId = requireUuid("flow_run_id", request.flowRunId);
+      const flowRunId = uuid(request.flowRunId);
       const runInput = (request.runInput ?? null) as Record<string, JsonValue> | null;
       const result = await telemetry.observe(
         { runKind: "flow_run", runId: flowRunId, dryRun: false },
