@@ -71,7 +71,9 @@ describe("the production install", () => {
     console.info(
       `production node_modules: ${production} MB (development: ${sizeMb(path.join(root, "node_modules"))} MB)`,
     );
-    expect(production).toBeLessThan(60);
+    // 65 MB measured with protovalidate (its CEL runtime), connect and commander; the
+    // development install is about 560 MB, the embedded PostgreSQL alone 60 MB.
+    expect(production).toBeLessThan(80);
   });
 
   it("serves against PostgreSQL and drains on SIGTERM", async () => {
