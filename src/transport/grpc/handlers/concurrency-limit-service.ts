@@ -5,7 +5,7 @@ import type { LeaseUseCases } from "../../../application/leases.ts";
 import { pageRequest } from "../../../application/paging.ts";
 import type { TagLimitRecord, TagLimitUseCases } from "../../../application/tag-limits.ts";
 import { InvalidArgumentError } from "../../../domain/index.ts";
-import type { HandlersFor } from "../bridge.ts";
+import type { HandlersFor } from "../../handlers.ts";
 import { requireText, requireUuid } from "../validate.ts";
 
 export function concurrencyLimitServiceHandlers(
