@@ -1,6 +1,7 @@
 /**
  * The composition root: opens the database, builds repositories and use cases, and puts
- * them behind the gRPC server (and the HTTP server, when enabled). Nothing else wires concrete implementations together.
+ * them behind the gRPC server (and the HTTP server, when enabled). Nothing else wires
+ * concrete implementations together.
  */
 import { uuidv7Ids } from "./application/system.ts";
 import type { Config } from "./config.ts";

@@ -4,7 +4,7 @@
  * request and builds a {@link CallContext}; from there the same interceptors
  * (interceptors/) and the same handlers (grpc/handlers/) run for every protocol.
  */
-import type { DescMessage, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
+import type { DescMessage, DescMethod, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
 import type { RpcSpan } from "./tracing.ts";
 
 /** go-grpc-prometheus's `grpc_type`. */
@@ -17,6 +17,11 @@ export interface CallInfo {
   readonly service: string;
   readonly method: string;
   readonly type: GrpcType;
+}
+
+/** A method's path, `/flowgate.v1.FlowService/CreateFlow`. */
+export function methodPath(method: DescMethod): string {
+  return `/${method.parent.typeName}/${method.name}`;
 }
 
 export function callInfo(path: string, type: GrpcType): CallInfo {

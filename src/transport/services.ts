@@ -2,7 +2,6 @@
  * flowgate's services and their handlers, built once from the use cases and served by both
  * servers (grpc-js on the gRPC port, connect-node on the HTTP port).
  */
-import type { GenService, GenServiceMethods } from "@bufbuild/protobuf/codegenv2";
 import { ConcurrencyLimitService } from "../../gen/flowgate/v1/concurrency_limit_pb.js";
 import { DeploymentService } from "../../gen/flowgate/v1/deployment_pb.js";
 import { FlowService } from "../../gen/flowgate/v1/flow_pb.js";
@@ -39,16 +38,7 @@ export interface UseCases {
   readonly taskRunWatcher: RunWatcher;
 }
 
-/** flowgate's own services (health and reflection are the gRPC port's alone). */
-export const FLOWGATE_SERVICES: readonly GenService<GenServiceMethods>[] = [
-  FlowService,
-  DeploymentService,
-  FlowRunService,
-  TaskRunService,
-  ConcurrencyLimitService,
-];
-
-/** Every flowgate service bound to its handlers. */
+/** Every flowgate service bound to its handlers (health and reflection are the gRPC port's alone). */
 export function flowgateServices(
   useCases: UseCases,
   orchestrations: OrchestrationTelemetry,

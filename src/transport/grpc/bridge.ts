@@ -19,7 +19,13 @@ import {
 import type * as grpc from "@grpc/grpc-js";
 import { InvalidRequestError } from "../../domain/index.ts";
 import type { Logger } from "../../logger.ts";
-import { type CallContext, type CallHeaders, callInfo, settledOrAborted } from "../call.ts";
+import {
+  type CallContext,
+  type CallHeaders,
+  callInfo,
+  methodPath,
+  settledOrAborted,
+} from "../call.ts";
 import type { ServiceBinding } from "../handlers.ts";
 import { clientCancelled, deadlinePassed } from "../interceptors/deadline.ts";
 import type { Interceptor, Next } from "../interceptors/index.ts";
@@ -45,7 +51,7 @@ export function addService(
   const definition: Record<string, grpc.MethodDefinition<Buffer, unknown>> = {};
   const implementation: grpc.UntypedServiceImplementation = {};
   for (const method of service.methods) {
-    const path = `/${service.typeName}/${method.name}`;
+    const path = methodPath(method);
     definition[method.name] = {
       path,
       requestStream: false,

@@ -10,6 +10,7 @@ import * as grpc from "@grpc/grpc-js";
 import { file_grpc_health_v1_health } from "../../../gen/grpc/health/v1/health_pb.js";
 import type { TlsConfig } from "../../config.ts";
 import type { Logger } from "../../logger.ts";
+import { methodPath } from "../call.ts";
 import type { ServiceBinding } from "../handlers.ts";
 import { callLine, type Interceptor, isServerFault } from "../interceptors/index.ts";
 import type { Metrics } from "../metrics.ts";
@@ -55,11 +56,7 @@ export function createGrpcServer(
 ): GrpcServer {
   const { log, metrics } = options;
   const streams = new OpenStreams();
-  const edgePaths = new Set(
-    services.flatMap(({ service }) =>
-      service.methods.map((method) => `/${service.typeName}/${method.name}`),
-    ),
-  );
+  const edgePaths = new Set(services.flatMap(({ service }) => service.methods.map(methodPath)));
   const server = new grpc.Server({
     "grpc.keepalive_time_ms": options.keepaliveTimeMs,
     "grpc.keepalive_timeout_ms": options.keepaliveTimeoutMs,

@@ -16,6 +16,7 @@ import {
   type CallContext,
   callInfo,
   type GrpcType,
+  methodPath,
   type Protocol,
   type RequestMessage,
   type ResponseMessage,
@@ -45,7 +46,7 @@ export function connectRoutes(
     for (const binding of services) {
       for (const method of binding.service.methods) {
         const invoke = options.edge(binding.handlerStep(method));
-        const path = `/${binding.service.typeName}/${method.name}`;
+        const path = methodPath(method);
         if (method.methodKind === "server_streaming")
           router.rpc(method, serverStream(path, invoke, options) as never);
         else router.rpc(method as DescMethod, unary(path, invoke, options) as never);
