@@ -1,6 +1,7 @@
 /**
  * The composition root: opens the database, builds repositories and use cases, and puts
- * them behind the gRPC server. Nothing else wires concrete implementations together.
+ * them behind the gRPC server (and the HTTP server, when enabled). Nothing else wires
+ * concrete implementations together.
  */
 import { uuidv7Ids } from "./application/system.ts";
 import type { Config } from "./config.ts";
@@ -14,15 +15,20 @@ import { PgExpiredLeaseReaper } from "./persistence/lease-reaper.ts";
 import { PgMetricsSource } from "./persistence/metrics-source.ts";
 import { monitorDatabaseHealth } from "./services/database-health.ts";
 import { createBackgroundServices, startBackgroundServices } from "./services/index.ts";
-import { bearerTokenAuthenticator } from "./transport/grpc/auth.ts";
 import { createGrpcServer } from "./transport/grpc/server.ts";
+import { createHttpServer, type HttpServer } from "./transport/http/server.ts";
+import { bearerTokenAuthenticator, edgeInterceptors } from "./transport/interceptors/index.ts";
 import { Metrics } from "./transport/metrics.ts";
+import { OrchestrationTelemetry } from "./transport/orchestration-telemetry.ts";
+import { flowgateServices } from "./transport/services.ts";
 import { createTracing, type Tracing } from "./transport/tracing.ts";
 import { createUseCases } from "./use-cases.ts";
 
 export interface App {
   /** The port the server is bound to. */
   readonly port: number;
+  /** The port of Connect / gRPC-Web / JSON over HTTP, when enabled. */
+  readonly httpPort: number | undefined;
   /** The port of the Prometheus endpoint, when enabled. */
   readonly metricsPort: number | undefined;
   /**
@@ -78,7 +84,10 @@ export async function startApp(
       log.info({ otlpHost: new URL(config.mesh.otlpEndpoint).host }, "exporting traces over OTLP");
     if (config.mesh.authTokens !== undefined)
       log.info({ tokens: config.mesh.authTokens.length }, "authentication on");
-    const server = createGrpcServer(useCases, {
+    const orchestrations = new OrchestrationTelemetry(metrics, tracing);
+    const services = flowgateServices(useCases, orchestrations);
+    // One edge for both servers: the same auth, admission, deadlines, logs, metrics, traces.
+    const edge = edgeInterceptors({
       log,
       metrics,
       tracing,
@@ -87,6 +96,11 @@ export async function startApp(
           ? undefined
           : bearerTokenAuthenticator(config.mesh.authTokens),
       maxInFlight: config.mesh.maxInFlight,
+    });
+    const server = createGrpcServer(services, {
+      log,
+      metrics,
+      edge,
       keepaliveTimeMs: config.mesh.keepaliveTimeMs,
       keepaliveTimeoutMs: config.mesh.keepaliveTimeoutMs,
       maxConnectionAgeMs: config.mesh.maxConnectionAgeMs,
@@ -95,8 +109,19 @@ export async function startApp(
       maxMessageBytes: config.mesh.maxMessageBytes,
     });
     const port = await server.listen(config.host, config.port);
-    closers.push(() => server.shutdown(config.shutdownGraceMs));
+    let httpServer: HttpServer | undefined;
+    // Both servers drain at once, within the same grace period.
+    closers.push(async () => {
+      await Promise.all([
+        server.shutdown(config.shutdownGraceMs),
+        httpServer?.shutdown(config.shutdownGraceMs),
+      ]);
+    });
+    if (config.httpPort !== undefined)
+      httpServer = createHttpServer(services, { log, edge, tls: config.mesh.tls });
+    const httpPort = await httpServer?.listen(config.host, config.httpPort ?? 0);
     log.info({ host: config.host, port }, "flowgate listening");
+    if (httpPort !== undefined) log.info({ host: config.host, port: httpPort }, "HTTP listening");
     if (config.mesh.tls !== undefined)
       log.info({ clientCertificates: config.mesh.tls.clientCaFile !== undefined }, "TLS on");
     const metricsEndpoint =
@@ -126,7 +151,7 @@ export async function startApp(
         clock: useCases.clock,
         ids: uuidv7Ids,
         log,
-        observer: server.orchestrations,
+        observer: orchestrations,
       };
       const services = startBackgroundServices(
         createBackgroundServices(deps, config.backgroundServices),
@@ -141,9 +166,10 @@ export async function startApp(
     const stop = () => {
       // Streams end and readiness drops before anything else stops (closers run after).
       server.startDrain();
+      httpServer?.startDrain();
       return closeAll();
     };
-    return { port, metricsPort: metricsEndpoint?.port, stop };
+    return { port, httpPort, metricsPort: metricsEndpoint?.port, stop };
   } catch (error) {
     await closeAll();
     throw error;

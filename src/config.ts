@@ -13,6 +13,8 @@ export interface Config {
   readonly host: string;
   /** gRPC port; 0 picks a free one (`FLOWGATE_PORT`). */
   readonly port: number;
+  /** Connect / gRPC-Web / JSON port; 0 picks a free one; undefined: off (`FLOWGATE_HTTP_PORT`). */
+  readonly httpPort: number | undefined;
   /** External PostgreSQL; when absent an embedded PostgreSQL is started (`DATABASE_URL`). */
   readonly databaseUrl: string | undefined;
   /** Directory of the embedded PostgreSQL's data (`FLOWGATE_DATA_DIR`). */
@@ -120,6 +122,10 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   return Object.freeze({
     host: nonEmpty(env, "FLOWGATE_HOST") ?? "0.0.0.0",
     port: integer(env, "FLOWGATE_PORT", 50051, 0, 65535),
+    httpPort:
+      nonEmpty(env, "FLOWGATE_HTTP_PORT") === undefined
+        ? undefined
+        : integer(env, "FLOWGATE_HTTP_PORT", 0, 0, 65535),
     databaseUrl: databaseUrl(env),
     dataDir: path.resolve(cwd, nonEmpty(env, "FLOWGATE_DATA_DIR") ?? ".data"),
     logLevel: logLevel(env),

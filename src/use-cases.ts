@@ -19,7 +19,7 @@ import { MikroFlowRepository } from "./persistence/flow-repository.ts";
 import { PgFlowRunStore } from "./persistence/flow-run-store.ts";
 import { MikroTagLimitRepository } from "./persistence/tag-limit-repository.ts";
 import { PgTaskRunStore } from "./persistence/task-run-store.ts";
-import type { UseCases } from "./transport/grpc/server.ts";
+import type { UseCases } from "./transport/services.ts";
 
 export function createUseCases(
   orm: MikroORM,

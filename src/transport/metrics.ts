@@ -4,7 +4,8 @@
  * `grpc_server_msg_received_total`, `grpc_server_msg_sent_total`,
  * `grpc_server_handling_seconds`; `grpc_type`, `grpc_service`, `grpc_method`, `grpc_code`), so
  * that standard gRPC dashboards work, and count every call the server takes, health and
- * reflection included (they are fed by the server's call interceptor). Node's process metrics
+ * reflection included (fed by the edge interceptors for flowgate's services on both ports,
+ * by the gRPC server's call interceptor for health and reflection). Node's process metrics
  * keep prom-client's standard names. flowgate_* cover orchestration, the pool and the outbox;
  * the gauges that query the database do so at scrape time, each within a deadline, so that a
  * scrape never hangs on an unreachable database (the gauge is then left out of that scrape);
@@ -13,7 +14,8 @@
 import { createServer, type Server } from "node:http";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { MetricsSource } from "../application/metrics-source.ts";
-import type { CallInfo, CallListener } from "./grpc/server-calls.ts";
+import type { CallInfo } from "./call.ts";
+import type { CallListener } from "./grpc/server-calls.ts";
 
 /** How long a scrape may wait for one database-backed figure. */
 const SOURCE_DEADLINE_MS = 2000;

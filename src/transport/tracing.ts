@@ -1,6 +1,6 @@
 /**
  * OpenTelemetry tracing: one SERVER span per RPC, continuing the caller's W3C `traceparent`
- * from gRPC metadata, and one "orchestration" child span per state proposal whose events are
+ * from the request's headers (gRPC metadata or HTTP headers), and one "orchestration" child span per state proposal whose events are
  * the rules that ran. Spans are exported over OTLP/HTTP only when an endpoint is configured;
  * otherwise every call gets the same inert span and no provider is created or registered, so
  * tracing costs a function call. Nothing is registered globally even when on: the tracer is
@@ -10,7 +10,6 @@
  * `rpc.method`, `rpc.grpc.status_code`; a server span is an error only for the codes that
  * convention lists). Only src/transport imports OpenTelemetry; handlers see {@link RpcSpan}.
  */
-import type { Metadata } from "@grpc/grpc-js";
 import {
   type Attributes,
   type Context,
@@ -35,6 +34,7 @@ import type {
   ObservedOrchestration,
   OrchestrationSubject,
 } from "../application/orchestration-observer.ts";
+import type { CallHeaders, Protocol } from "./call.ts";
 
 /** The span of one RPC, as the bridge and the handlers see it. */
 export interface RpcSpan {
@@ -51,7 +51,7 @@ export interface Tracing {
   /** False when no endpoint (nor test exporter) is configured: every span is inert. */
   readonly enabled: boolean;
   /** Starts the SERVER span of `method` (`/pkg.Service/Method`), child of the caller's trace. */
-  startRpcSpan(method: string, metadata: Metadata): RpcSpan;
+  startRpcSpan(method: string, headers: CallHeaders, protocol?: Protocol): RpcSpan;
   /** Runs `orchestrate` inside a root "orchestration" span (a proposal no RPC carries). */
   orchestration<T extends ObservedOrchestration>(
     subject: OrchestrationSubject,
@@ -111,14 +111,18 @@ export function createTracing(options: TracingOptions = {}): Tracing {
   const propagator = new W3CTraceContextPropagator();
   return {
     enabled: true,
-    startRpcSpan(method, metadata) {
-      const parent = propagator.extract(ROOT_CONTEXT, metadata, METADATA_GETTER);
+    startRpcSpan(method, headers, protocol = "grpc") {
+      const parent = propagator.extract(ROOT_CONTEXT, headers, HEADERS_GETTER);
       const [, service = "", name = ""] = method.split("/");
       const span = tracer.startSpan(
         `${service}/${name}`,
         {
           kind: SpanKind.SERVER,
-          attributes: { "rpc.system": "grpc", "rpc.service": service, "rpc.method": name },
+          attributes: {
+            "rpc.system": protocol === "connect" ? "connect_rpc" : "grpc",
+            "rpc.service": service,
+            "rpc.method": name,
+          },
         },
         parent,
       );
@@ -195,12 +199,8 @@ async function orchestrationSpan<T extends ObservedOrchestration>(
 
 const ruleAttr = (rule: string): Attributes => ({ "flowgate.rule": rule });
 
-/** Reads W3C trace-context headers from gRPC metadata (binary values are ignored). */
-const METADATA_GETTER: TextMapGetter<Metadata> = {
-  keys: (metadata) => Object.keys(metadata.getMap()),
-  get(metadata, key) {
-    const values = metadata.get(key).filter((value): value is string => typeof value === "string");
-    if (values.length === 0) return undefined;
-    return values.length === 1 ? values[0] : values;
-  },
+/** Reads W3C trace-context headers from a call's headers. */
+const HEADERS_GETTER: TextMapGetter<CallHeaders> = {
+  keys: (headers) => headers.keys(),
+  get: (headers, key) => headers.get(key),
 };

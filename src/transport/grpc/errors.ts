@@ -1,8 +1,9 @@
 /**
- * The one place where errors become gRPC statuses. The service's own errors
- * ({@link FlowgateError}) map by their reason through {@link STATUS_BY_REASON}; a status
- * the transport raises on purpose ({@link StatusError}: auth, admission, a cancelled call)
- * keeps its code. Both go out with a `google.rpc.Status` in `grpc-status-details-bin`: an
+ * The one place where errors become gRPC statuses, for both servers (grpc-js, and Connect /
+ * gRPC-Web through connect-es). The service's own errors ({@link FlowgateError}) map by their
+ * reason through {@link STATUS_BY_REASON}; a status the transport raises on purpose
+ * ({@link StatusError}: auth, admission, a cancelled call) keeps its code. Both go out with
+ * the same details (in `grpc-status-details-bin` on gRPC, in the error body on Connect): an
  * ErrorInfo (`reason`, domain `flowgate.dev`) and, for a bad field, a BadRequest with its
  * path. Anything else is a bug: INTERNAL with a generic message, the real error logged with
  * its cause, never sent to the client.
@@ -11,8 +12,9 @@
  * trailers (`grpc-message`, percent-encoded, and inside the details), and trailers beyond
  * HTTP/2's header-list limit make the client see INTERNAL "Protocol error" instead.
  */
-import { create, toBinary } from "@bufbuild/protobuf";
+import { create, type DescMessage, type Message, toBinary } from "@bufbuild/protobuf";
 import { anyPack } from "@bufbuild/protobuf/wkt";
+import { type Code, ConnectError } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
 import { BadRequestSchema, ErrorInfoSchema } from "../../../gen/google/rpc/error_details_pb.js";
 import { StatusSchema } from "../../../gen/google/rpc/status_pb.js";
@@ -67,22 +69,24 @@ export class StatusError extends Error {
   }
 }
 
-interface Mapped {
-  code: grpc.status;
-  message: string;
-  reason: string;
-  field?: string;
+/** The status a call ends with, before it is written in a protocol's form. */
+export interface RpcStatus {
+  readonly code: grpc.status;
+  readonly message: string;
+  /** `ErrorInfo.reason`. */
+  readonly reason: string;
+  /** The bad field's path, for a BadRequest. */
+  readonly field?: string | undefined;
 }
 
-function classify(error: unknown): Mapped | undefined {
+function classify(error: unknown): RpcStatus | undefined {
   if (error instanceof FlowgateError) {
-    const mapped: Mapped = {
+    return {
       code: STATUS_BY_REASON[error.reason],
       message: error.message,
       reason: error.reason,
+      field: error instanceof InvalidArgumentError ? error.field : undefined,
     };
-    if (error instanceof InvalidArgumentError) mapped.field = error.field;
-    return mapped;
   }
   if (error instanceof StatusError) {
     return { code: error.code, message: error.details, reason: error.reason };
@@ -91,45 +95,69 @@ function classify(error: unknown): Mapped | undefined {
 }
 
 /**
- * The status a client receives for `error`. An INTERNAL one (an unknown error, or one of
- * the service's own errors that is a bug) says only "internal error" and its reason; the
- * error itself goes to the log with its cause.
+ * The status a client receives for `error` (what metrics, logs and traces record). An
+ * INTERNAL one (an unknown error, or one of the service's own errors that is a bug) says
+ * only "internal error" and its reason.
  */
-export function toServiceError(error: unknown, log: Logger, method: string): grpc.ServiceError {
+export function statusOf(error: unknown): RpcStatus {
   const mapped = classify(error);
   if (mapped === undefined || mapped.code === grpc.status.INTERNAL) {
-    log.error({ err: error, method }, "unhandled error");
-    return serviceError({
+    return {
       code: grpc.status.INTERNAL,
       message: "internal error",
       reason: mapped?.reason ?? "INTERNAL",
-    });
+    };
   }
-  return serviceError(mapped);
+  return mapped;
 }
 
-function serviceError(mapped: Mapped): grpc.ServiceError {
-  const message = safeText(mapped.message);
-  const details = [
-    anyPack(
-      ErrorInfoSchema,
-      create(ErrorInfoSchema, { reason: mapped.reason, domain: ERROR_DOMAIN }),
-    ),
-  ];
-  if (mapped.field !== undefined) {
-    details.push(
-      anyPack(
-        BadRequestSchema,
-        create(BadRequestSchema, {
-          fieldViolations: [{ field: safeText(mapped.field), description: message }],
-        }),
-      ),
-    );
-  }
-  const status = create(StatusSchema, { code: mapped.code, message, details });
+/** {@link statusOf}, logging an INTERNAL error itself with its cause (it is never sent). */
+function answerFor(error: unknown, log: Logger, method: string): RpcStatus {
+  const status = statusOf(error);
+  if (status.code === grpc.status.INTERNAL) log.error({ err: error, method }, "unhandled error");
+  return status;
+}
+
+/** The status of `error` as grpc-js sends it, details in `grpc-status-details-bin`. */
+export function toServiceError(error: unknown, log: Logger, method: string): grpc.ServiceError {
+  const { code, message, details } = wireStatus(answerFor(error, log, method));
+  const status = create(StatusSchema, {
+    code,
+    message,
+    details: details.map((detail) => anyPack(detail.desc, detail.value)),
+  });
   const metadata = new grpc.Metadata();
   metadata.set("grpc-status-details-bin", Buffer.from(toBinary(StatusSchema, status)));
-  return Object.assign(new Error(message), { code: mapped.code, details: message, metadata });
+  return Object.assign(new Error(message), { code, details: message, metadata });
+}
+
+/** The status of `error` as connect-es sends it (Connect and gRPC-Web), with the same details. */
+export function toConnectError(error: unknown, log: Logger, method: string): ConnectError {
+  const { code, message, details } = wireStatus(answerFor(error, log, method));
+  // gRPC and Connect number their codes alike.
+  return new ConnectError(message, code as number as Code, undefined, details);
+}
+
+type Detail = { desc: DescMessage; value: Message };
+
+/** Message and details as they go on the wire: an ErrorInfo, and a BadRequest for a bad field. */
+function wireStatus(status: RpcStatus): { code: grpc.status; message: string; details: Detail[] } {
+  const message = safeText(status.message);
+  const details: Detail[] = [
+    {
+      desc: ErrorInfoSchema,
+      value: create(ErrorInfoSchema, { reason: status.reason, domain: ERROR_DOMAIN }),
+    },
+  ];
+  if (status.field !== undefined) {
+    details.push({
+      desc: BadRequestSchema,
+      value: create(BadRequestSchema, {
+        fieldViolations: [{ field: safeText(status.field), description: message }],
+      }),
+    });
+  }
+  return { code: status.code, message, details };
 }
 
 /** Capped, and well-formed UTF-16 (grpc-js percent-encodes the message; a lone surrogate throws). */

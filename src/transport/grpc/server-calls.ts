@@ -1,28 +1,19 @@
 /**
- * Every call the grpc-js server takes — flowgate's services, health, reflection — followed
- * from its headers to its final status by one server interceptor, so that metrics and the
- * per-call log line see what the client saw: the status actually sent, CANCELLED when the
- * client went away, DEADLINE_EXCEEDED when grpc-js ended the call at its deadline.
+ * Every call the grpc-js server takes, followed from its headers to its final status by one
+ * server interceptor, so that what is recorded is what the client saw: the status actually
+ * sent, CANCELLED when the client went away, DEADLINE_EXCEEDED when grpc-js ended the call at
+ * its deadline. Once a call has ended, whatever its handler still writes is dropped.
  *
- * The same interceptor registers each server-streaming call in {@link OpenStreams}, which
- * can end it with a status of the server's choosing (UNAVAILABLE on drain or when its
- * connection is closing): grpc-js would otherwise keep such a stream, which never ends by
- * itself, until the grace period runs out and the connection is torn down.
+ * flowgate's own services are logged, measured and drained by the edge interceptors
+ * (../interceptors/) and the bridge; for the other services of the port (health,
+ * reflection), this interceptor reports each call to a {@link CallListener} (the log line and
+ * the RPC metrics) and registers each server-streaming call (health Watch) in
+ * {@link OpenStreams}, which ends it on drain or when its connection is closing.
  */
 import type { Http2Session } from "node:http2";
 import * as grpc from "@grpc/grpc-js";
-
-/** go-grpc-prometheus's `grpc_type`. */
-export type GrpcType = "unary" | "client_stream" | "server_stream" | "bidi_stream";
-
-/** A call as metrics and logs name it. */
-export interface CallInfo {
-  /** `/pkg.Service/Method` */
-  readonly path: string;
-  readonly service: string;
-  readonly method: string;
-  readonly type: GrpcType;
-}
+import { type CallInfo, callInfo, type GrpcType } from "../call.ts";
+import type { OpenStream, OpenStreams } from "../open-streams.ts";
 
 /** Told about each call's life; `finished` exactly once per call. */
 export interface CallListener {
@@ -32,70 +23,21 @@ export interface CallListener {
   finished(call: CallInfo, code: grpc.status, seconds: number): void;
 }
 
-/** A server-streaming call that the server may end before its handler does. */
-interface OpenStream {
-  /** True once the call's HTTP/2 connection is closing (GOAWAY sent: age limit, shutdown). */
-  connectionClosing(): boolean;
-  end(code: grpc.status, details: string): void;
-}
+/** The base call (grpc-js's own) of each call this interceptor intercepted. */
+const BASE_CALLS = new WeakMap<object, grpc.ServerInterceptingCallInterface>();
 
-/** How often open streams are checked for a closing connection. */
-const CONNECTION_CHECK_MS = 500;
-
-/** The open server-streaming calls, ended on drain or when their connection closes. */
-export class OpenStreams {
-  readonly #streams = new Set<OpenStream>();
-  #timer: NodeJS.Timeout | undefined;
-
-  get size(): number {
-    return this.#streams.size;
-  }
-
-  add(stream: OpenStream): void {
-    this.#streams.add(stream);
-    this.#timer ??= setInterval(() => this.#endClosing(), CONNECTION_CHECK_MS).unref();
-  }
-
-  delete(stream: OpenStream): void {
-    this.#streams.delete(stream);
-    if (this.#streams.size === 0) this.#stopTimer();
-  }
-
-  /** Ends every open stream with `code` (the server is shutting down). */
-  endAll(code: grpc.status, details: string): void {
-    for (const stream of [...this.#streams]) stream.end(code, details);
-    this.#stopTimer();
-  }
-
-  /**
-   * A connection that reached its maximum age got a GOAWAY: its streams would be cut when
-   * the age grace ends. End them now with UNAVAILABLE so that clients reconnect at once
-   * (on a new connection, possibly to another replica).
-   */
-  #endClosing(): void {
-    for (const stream of [...this.#streams]) {
-      if (stream.connectionClosing()) {
-        stream.end(
-          grpc.status.UNAVAILABLE,
-          "the connection reached its maximum age; reconnect and watch again",
-        );
-      }
-    }
-  }
-
-  #stopTimer(): void {
-    clearInterval(this.#timer);
-    this.#timer = undefined;
-  }
-}
-
-/** The interceptor that reports every call to `listener` and registers streams in `streams`. */
+/**
+ * The interceptor that reports the calls of the paths `reported` accepts to `listener` and
+ * registers their streams in `streams`.
+ */
 export function callInterceptor(
   listener: CallListener,
   streams: OpenStreams,
+  reported: (path: string) => boolean,
 ): grpc.ServerInterceptor {
   return (descriptor, next) => {
-    const info = callInfo(descriptor);
+    const info = callInfo(descriptor.path, grpcType(descriptor));
+    const report = reported(descriptor.path);
     const started = performance.now();
     let done = false;
     let stream: OpenStream | undefined;
@@ -103,15 +45,15 @@ export function callInterceptor(
       if (done) return false;
       done = true;
       if (stream !== undefined) streams.delete(stream);
-      listener.finished(info, code, (performance.now() - started) / 1000);
+      if (report) listener.finished(info, code, (performance.now() - started) / 1000);
       return true;
     };
-    listener.started(info);
+    if (report) listener.started(info);
     const call: grpc.ServerInterceptingCall = new grpc.ServerInterceptingCall(next, {
       start(startNext) {
         startNext({
           onReceiveMessage(message, nextMessage) {
-            listener.received(info);
+            if (report) listener.received(info);
             nextMessage(message);
           },
           // grpc-js reports every end here, after a status too; only an end without one is
@@ -126,7 +68,7 @@ export function callInterceptor(
         // tells it after the trailers) may still write: dropped, since a write after the end
         // would turn the status just sent into a stream error.
         if (done) return;
-        listener.sent(info);
+        if (report) listener.sent(info);
         nextMessage(message);
       },
       sendStatus(status, nextStatus) {
@@ -134,7 +76,8 @@ export function callInterceptor(
         if (finish(status.code)) nextStatus(status);
       },
     });
-    if (descriptor.responseStream) {
+    BASE_CALLS.set(call, next);
+    if (report && descriptor.responseStream) {
       stream = {
         connectionClosing: () => sessionClosing(next),
         end: (code, details) => call.sendStatus({ code, details }),
@@ -145,16 +88,21 @@ export function callInterceptor(
   };
 }
 
-function callInfo(descriptor: grpc.ServerMethodDefinition<unknown, unknown>): CallInfo {
-  const [, service = "", method = ""] = descriptor.path.split("/");
-  const type: GrpcType = descriptor.requestStream
-    ? descriptor.responseStream
-      ? "bidi_stream"
-      : "client_stream"
-    : descriptor.responseStream
-      ? "server_stream"
-      : "unary";
-  return { path: descriptor.path, service, method, type };
+/**
+ * Whether the HTTP/2 connection of a handler's call (`call` of a grpc-js server stream) is
+ * closing. grpc-js hands the handler a wrapper of the outermost intercepting call in its
+ * field `call` (private to grpc-js, pinned at 1.14.7; test/e2e/streams-and-drain.test.ts
+ * fails if it moves); this interceptor must be the first, so that its call is that one.
+ */
+export function connectionClosing(handlerCall: object): boolean {
+  const intercepted = (handlerCall as { call?: object }).call;
+  const base = intercepted === undefined ? undefined : BASE_CALLS.get(intercepted);
+  return base !== undefined && sessionClosing(base);
+}
+
+function grpcType(descriptor: grpc.ServerMethodDefinition<unknown, unknown>): GrpcType {
+  if (descriptor.requestStream) return descriptor.responseStream ? "bidi_stream" : "client_stream";
+  return descriptor.responseStream ? "server_stream" : "unary";
 }
 
 function deadlinePassed(call: grpc.ServerInterceptingCallInterface): boolean {
@@ -168,7 +116,6 @@ function deadlinePassed(call: grpc.ServerInterceptingCallInterface): boolean {
  * sends at the connection age limit; it does call `session.close()`, which Node reports as
  * `session.closed`. The session is reached through the base call's `stream`, a field that is
  * private to grpc-js (pinned at 1.14.7; test/e2e/streams-and-drain.test.ts fails if it moves).
- * This interceptor must be the first, so that `next` is that base call.
  */
 function sessionClosing(base: grpc.ServerInterceptingCallInterface): boolean {
   const session = (base as unknown as { stream?: { session?: Http2Session } }).stream?.session;

@@ -1,25 +1,27 @@
 /**
- * TLS for the gRPC port from certificate files that are re-read while the server runs, so
- * that a certificate rotated on disk (cert-manager renewing a mounted Secret) is used by new
- * connections without a restart. With a client CA, clients must present a certificate it
- * signed (mutual TLS).
+ * TLS from certificate files that are re-read while the server runs, so that a certificate
+ * rotated on disk (cert-manager renewing a mounted Secret) is used by new connections without
+ * a restart, on the gRPC port (grpc-js) and the HTTP port (Node's TLS server) alike. With a
+ * client CA, clients must present a certificate it signed (mutual TLS).
  *
- * grpc-js takes rotating certificates through a CertificateProvider. Its own
+ * A set of files is published only once Node has built a secure context from it; otherwise
+ * the last good set keeps being served and the problem is logged. (grpc-js's own
  * FileWatcherCertificateProvider publishes whatever it reads, and a pair that does not load
  * (a key from one rotation, a certificate from the next) makes grpc-js drop every new
- * connection. This provider publishes a set of files only once Node has built a secure context
- * from it; otherwise it keeps serving the last good set and logs the problem.
+ * connection.)
  */
 import { readFileSync } from "node:fs";
-import { createSecureContext } from "node:tls";
+import { createSecureContext, type SecureContextOptions } from "node:tls";
 import * as grpc from "@grpc/grpc-js";
 import type { TlsConfig } from "../../config.ts";
 import type { Logger } from "../../logger.ts";
 
 type IdentityListener = (update: { certificate: Buffer; privateKey: Buffer } | null) => void;
 type CaListener = (update: { caCertificate: Buffer } | null) => void;
+type OnFiles = (files: TlsFiles) => void;
 
-interface Files {
+/** One set of certificate files that loads. */
+export interface TlsFiles {
   readonly certificate: Buffer;
   readonly privateKey: Buffer;
   readonly caCertificate: Buffer | undefined;
@@ -27,7 +29,7 @@ interface Files {
 
 /** Server credentials over `config`'s files, reloaded every `reloadSeconds`. */
 export function reloadingServerCredentials(config: TlsConfig, log: Logger): grpc.ServerCredentials {
-  const provider = new ReloadingCertificateProvider(config, log);
+  const provider = new ReloadingCertificateProvider(new TlsFileWatcher(config, log));
   // grpc-js 1.14 names the first parameter `caCertificateProvider` in its types but passes it
   // on as the identity provider (and the second as the CA provider): one provider serves both.
   return grpc.experimental.createCertificateProviderServerCredentials(
@@ -37,12 +39,12 @@ export function reloadingServerCredentials(config: TlsConfig, log: Logger): grpc
   );
 }
 
-class ReloadingCertificateProvider implements grpc.experimental.CertificateProvider {
+/** The files of a {@link TlsConfig}, re-read every `reloadSeconds` while someone listens. */
+export class TlsFileWatcher {
   readonly #config: TlsConfig;
   readonly #log: Logger;
-  readonly #identityListeners = new Set<IdentityListener>();
-  readonly #caListeners = new Set<CaListener>();
-  #current: Files;
+  readonly #listeners = new Set<OnFiles>();
+  #current: TlsFiles;
   #timer: NodeJS.Timeout | undefined;
 
   constructor(config: TlsConfig, log: Logger) {
@@ -52,56 +54,37 @@ class ReloadingCertificateProvider implements grpc.experimental.CertificateProvi
     this.#current = this.#load();
   }
 
-  addIdentityCertificateListener(listener: IdentityListener): void {
-    this.#identityListeners.add(listener);
-    this.#watch();
-    // grpc-js registers its own watcher after this call returns: answer on the next tick.
-    process.nextTick(() => listener(this.#identity()));
+  get current(): TlsFiles {
+    return this.#current;
   }
 
-  removeIdentityCertificateListener(listener: IdentityListener): void {
-    this.#identityListeners.delete(listener);
-    this.#unwatchIfUnused();
+  /** Tells `listener` about each new set of files that loads. */
+  subscribe(listener: OnFiles): void {
+    this.#listeners.add(listener);
+    this.#timer ??= setInterval(() => this.#reload(), this.#config.reloadSeconds * 1000).unref();
   }
 
-  addCaCertificateListener(listener: CaListener): void {
-    this.#caListeners.add(listener);
-    this.#watch();
-    process.nextTick(() => listener(this.#ca()));
-  }
-
-  removeCaCertificateListener(listener: CaListener): void {
-    this.#caListeners.delete(listener);
-    this.#unwatchIfUnused();
-  }
-
-  #identity() {
-    return { certificate: this.#current.certificate, privateKey: this.#current.privateKey };
-  }
-
-  #ca() {
-    const { caCertificate } = this.#current;
-    return caCertificate === undefined ? null : { caCertificate };
+  unsubscribe(listener: OnFiles): void {
+    this.#listeners.delete(listener);
+    if (this.#listeners.size > 0) return;
+    clearInterval(this.#timer);
+    this.#timer = undefined;
   }
 
   /** Reads the files and checks that Node can use them together; throws otherwise. */
-  #load(): Files {
+  #load(): TlsFiles {
     const { certFile, keyFile, clientCaFile } = this.#config;
-    const files: Files = {
+    const files: TlsFiles = {
       certificate: readFileSync(certFile),
       privateKey: readFileSync(keyFile),
       caCertificate: clientCaFile === undefined ? undefined : readFileSync(clientCaFile),
     };
-    createSecureContext({
-      cert: files.certificate,
-      key: files.privateKey,
-      ca: files.caCertificate,
-    });
+    createSecureContext(secureContextOptions(files));
     return files;
   }
 
   #reload(): void {
-    let next: Files;
+    let next: TlsFiles;
     try {
       next = this.#load();
     } catch (error) {
@@ -111,22 +94,66 @@ class ReloadingCertificateProvider implements grpc.experimental.CertificateProvi
     if (sameFiles(next, this.#current)) return;
     this.#current = next;
     this.#log.info("TLS certificate reloaded");
-    for (const listener of this.#identityListeners) listener(this.#identity());
-    for (const listener of this.#caListeners) listener(this.#ca());
-  }
-
-  #watch(): void {
-    this.#timer ??= setInterval(() => this.#reload(), this.#config.reloadSeconds * 1000).unref();
-  }
-
-  #unwatchIfUnused(): void {
-    if (this.#identityListeners.size > 0 || this.#caListeners.size > 0) return;
-    clearInterval(this.#timer);
-    this.#timer = undefined;
+    for (const listener of this.#listeners) listener(next);
   }
 }
 
-function sameFiles(a: Files, b: Files): boolean {
+/** Node's options for a secure context from `files` (client certificates required with a CA). */
+export function secureContextOptions(files: TlsFiles): SecureContextOptions {
+  return { cert: files.certificate, key: files.privateKey, ca: files.caCertificate };
+}
+
+/** grpc-js's view of a {@link TlsFileWatcher}: identity and CA listeners. */
+class ReloadingCertificateProvider implements grpc.experimental.CertificateProvider {
+  readonly #files: TlsFileWatcher;
+  readonly #identityListeners = new Map<IdentityListener, OnFiles>();
+  readonly #caListeners = new Map<CaListener, OnFiles>();
+
+  constructor(files: TlsFileWatcher) {
+    this.#files = files;
+  }
+
+  addIdentityCertificateListener(listener: IdentityListener): void {
+    this.#add(this.#identityListeners, listener, (files) => listener(identity(files)));
+  }
+
+  removeIdentityCertificateListener(listener: IdentityListener): void {
+    this.#remove(this.#identityListeners, listener);
+  }
+
+  addCaCertificateListener(listener: CaListener): void {
+    this.#add(this.#caListeners, listener, (files) => listener(ca(files)));
+  }
+
+  removeCaCertificateListener(listener: CaListener): void {
+    this.#remove(this.#caListeners, listener);
+  }
+
+  #add<L>(listeners: Map<L, OnFiles>, listener: L, onFiles: OnFiles): void {
+    listeners.set(listener, onFiles);
+    this.#files.subscribe(onFiles);
+    // grpc-js registers its own watcher after this call returns: answer on the next tick.
+    process.nextTick(() => onFiles(this.#files.current));
+  }
+
+  #remove<L>(listeners: Map<L, OnFiles>, listener: L): void {
+    const onFiles = listeners.get(listener);
+    if (onFiles === undefined) return;
+    listeners.delete(listener);
+    this.#files.unsubscribe(onFiles);
+  }
+}
+
+function identity(files: TlsFiles) {
+  return { certificate: files.certificate, privateKey: files.privateKey };
+}
+
+function ca(files: TlsFiles) {
+  const { caCertificate } = files;
+  return caCertificate === undefined ? null : { caCertificate };
+}
+
+function sameFiles(a: TlsFiles, b: TlsFiles): boolean {
   const sameCa =
     a.caCertificate === undefined || b.caCertificate === undefined
       ? a.caCertificate === b.caCertificate

@@ -2,7 +2,8 @@
  * TLS on the gRPC port with certificates made in the test (the openssl CLI): a client that
  * trusts the CA is served and a plaintext one is not; with FLOWGATE_TLS_CLIENT_CA_FILE a
  * client without a certificate signed by that CA is refused; a certificate rotated on disk
- * (as cert-manager does) is served to new connections without a restart, and a rotation that
+ * (as cert-manager does) is served to new connections without a restart (on the gRPC port and
+ * on the HTTP port, which uses the same files), and a rotation that
  * leaves a key that does not match keeps the last good certificate in service.
  */
 import { execFileSync } from "node:child_process";
@@ -11,7 +12,11 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { connect } from "node:tls";
 import { ConnectError, createClient } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
+import {
+  createConnectTransport,
+  createGrpcTransport,
+  createGrpcWebTransport,
+} from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FlowService } from "../../../gen/flowgate/v1/flow_pb.js";
 import { startTestServer, type TestServer } from "../../support/server.ts";
@@ -87,6 +92,23 @@ function flows(server: TestServer, tls: { cert?: string; key?: string } = {}) {
   );
 }
 
+/** A client of the HTTP port (Connect, or gRPC-Web), over HTTPS. */
+function httpFlows(
+  server: TestServer,
+  options: { httpVersion: "1.1" | "2"; grpcWeb?: boolean; cert?: string; key?: string },
+) {
+  const { httpVersion, grpcWeb = false, ...tls } = options;
+  const transportOptions = {
+    baseUrl: `https://127.0.0.1:${server.app.httpPort}`,
+    httpVersion,
+    nodeOptions: { ca: readFileSync(file("ca.crt")), ...tls },
+  };
+  return createClient(
+    FlowService,
+    grpcWeb ? createGrpcWebTransport(transportOptions) : createConnectTransport(transportOptions),
+  );
+}
+
 /** The common name of the certificate a new TLS connection to `port` is served. */
 function servedCommonName(port: number): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -119,6 +141,7 @@ describe("TLS", () => {
       FLOWGATE_TLS_CERT_FILE: file("tls.crt"),
       FLOWGATE_TLS_KEY_FILE: file("tls.key"),
       FLOWGATE_TLS_RELOAD_SECONDS: "1",
+      FLOWGATE_HTTP_PORT: "0",
     });
   });
   afterAll(() => server.stop());
@@ -137,6 +160,16 @@ describe("TLS", () => {
     expect((refused as ConnectError).rawMessage).toMatch(/stream closed|ECONNRESET|socket/i);
   });
 
+  it("serves the HTTP port with the same certificate: Connect over HTTP/2 and HTTP/1.1, gRPC-Web", async () => {
+    for (const httpVersion of ["2", "1.1"] as const) {
+      const name = `https-${httpVersion}`;
+      expect((await httpFlows(server, { httpVersion }).createFlow({ name })).flow?.name).toBe(name);
+    }
+    const web = httpFlows(server, { httpVersion: "1.1", grpcWeb: true });
+    expect((await web.createFlow({ name: "grpc-web-tls" })).flow?.name).toBe("grpc-web-tls");
+    expect(await servedCommonName(server.app.httpPort!)).toBe("first");
+  });
+
   it("serves a rotated certificate to new connections, and keeps the last good one when a rotation does not load", async () => {
     expect(await servedCommonName(server.app.port)).toBe("first");
     makeCertificate("rotated", "second");
@@ -148,6 +181,7 @@ describe("TLS", () => {
       served = await servedCommonName(server.app.port);
     }
     expect(served).toBe("second");
+    expect(await servedCommonName(server.app.httpPort!)).toBe("second");
     expect((await flows(server).createFlow({ name: "after-rotation" })).flow).toBeDefined();
 
     // A half-done rotation: a new certificate next to the old key.
@@ -155,6 +189,7 @@ describe("TLS", () => {
     copyFileSync(file("broken.crt"), file("tls.crt"));
     await new Promise((resolve) => setTimeout(resolve, 2500));
     expect(await servedCommonName(server.app.port)).toBe("second");
+    expect(await servedCommonName(server.app.httpPort!)).toBe("second");
     expect((await flows(server).createFlow({ name: "still-serving" })).flow).toBeDefined();
   });
 });
@@ -167,6 +202,7 @@ describe("mutual TLS (FLOWGATE_TLS_CLIENT_CA_FILE)", () => {
       FLOWGATE_TLS_CERT_FILE: file("server.crt"),
       FLOWGATE_TLS_KEY_FILE: file("server.key"),
       FLOWGATE_TLS_CLIENT_CA_FILE: file("ca.crt"),
+      FLOWGATE_HTTP_PORT: "0",
     });
   });
   afterAll(() => server.stop());
@@ -182,5 +218,21 @@ describe("mutual TLS (FLOWGATE_TLS_CLIENT_CA_FILE)", () => {
       .catch((e) => ConnectError.from(e));
     expect(without).toBeInstanceOf(ConnectError);
     expect((without as ConnectError).rawMessage).toMatch(/certificate required/);
+  });
+
+  it("requires the client certificate on the HTTP port too", async () => {
+    const client = {
+      cert: readFileSync(file("client.crt"), "utf8"),
+      key: readFileSync(file("client.key"), "utf8"),
+    };
+    const withCertificate = httpFlows(server, { httpVersion: "2", ...client });
+    expect((await withCertificate.createFlow({ name: "mtls-http" })).flow?.name).toBe("mtls-http");
+    const without = await httpFlows(server, { httpVersion: "1.1" })
+      .createFlow({ name: "anonymous-http" })
+      .catch((e) => ConnectError.from(e));
+    expect(without).toBeInstanceOf(ConnectError);
+    expect((without as ConnectError).rawMessage).toMatch(
+      /certificate required|socket hang up|ECONNRESET/,
+    );
   });
 });

@@ -8,7 +8,6 @@ import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { Metadata } from "@grpc/grpc-js";
 import { SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import { InMemorySpanExporter } from "@opentelemetry/sdk-trace";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -114,7 +113,7 @@ describe("without an endpoint", () => {
   it("is a no-op: inert spans, no provider registered", async () => {
     const tracing = createTracing({});
     expect(tracing.enabled).toBe(false);
-    const span = tracing.startRpcSpan(`/${SET_STATE}`, new Metadata());
+    const span = tracing.startRpcSpan(`/${SET_STATE}`, { get: () => undefined, keys: () => [] });
     expect(
       await span.orchestration({ runKind: "flow_run", runId: "x", dryRun: false }, fakeRun),
     ).toBe(FAKE_RESULT);

@@ -33,6 +33,7 @@ describe("loadConfig", () => {
     expect(loadConfig({}, "/srv/app")).toEqual({
       host: "0.0.0.0",
       port: 50051,
+      httpPort: undefined,
       databaseUrl: undefined,
       dataDir: "/srv/app/.data",
       logLevel: "info",
@@ -63,6 +64,7 @@ describe("loadConfig", () => {
         FLOWGATE_TAG_SLOT_LEASE_SECONDS: "90.5",
         FLOWGATE_STRICT_DEPLOYMENT_LIMITS: "true",
         FLOWGATE_METRICS_PORT: "9464",
+        FLOWGATE_HTTP_PORT: "8080",
         FLOWGATE_AUTH_TOKENS: "alpha, beta",
         FLOWGATE_MAX_IN_FLIGHT: "32",
         FLOWGATE_DB_POOL_SIZE: "20",
@@ -79,6 +81,7 @@ describe("loadConfig", () => {
     expect(config).toEqual({
       host: "127.0.0.1",
       port: 6000,
+      httpPort: 8080,
       databaseUrl: "postgres://u@db:5432/flowgate",
       dataDir: "/var/data",
       logLevel: "debug",
@@ -124,6 +127,8 @@ describe("loadConfig", () => {
     ["DATABASE_URL", "mysql://localhost/db"],
     ["FLOWGATE_BACKGROUND_SERVICES", "yes"],
     ["FLOWGATE_METRICS_PORT", "http"],
+    ["FLOWGATE_HTTP_PORT", "http"],
+    ["FLOWGATE_HTTP_PORT", "65536"],
     ["FLOWGATE_AUTH_TOKENS", " , "],
     ["FLOWGATE_DB_POOL_SIZE", "0"],
     ["FLOWGATE_DB_ACQUIRE_TIMEOUT_MS", "0"],

@@ -4,7 +4,7 @@ import type { ConcurrencyLimitService } from "../../../../gen/flowgate/v1/concur
 import type { LeaseUseCases } from "../../../application/leases.ts";
 import { pageRequest } from "../../../application/paging.ts";
 import type { TagLimitRecord, TagLimitUseCases } from "../../../application/tag-limits.ts";
-import type { HandlersFor } from "../bridge.ts";
+import type { HandlersFor } from "../../handlers.ts";
 import { uuid } from "../validate.ts";
 
 export function concurrencyLimitServiceHandlers(

@@ -12,7 +12,7 @@ import type {
 } from "../../../application/deployments.ts";
 import { pageRequest } from "../../../application/paging.ts";
 import type { CollisionStrategy, ConcurrencyOptions } from "../../../domain/index.ts";
-import type { HandlersFor } from "../bridge.ts";
+import type { HandlersFor } from "../../handlers.ts";
 import { optionalUuid, uuid } from "../validate.ts";
 
 export function deploymentServiceHandlers(

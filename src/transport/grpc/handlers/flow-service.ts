@@ -3,7 +3,7 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { FlowService } from "../../../../gen/flowgate/v1/flow_pb.js";
 import type { Flow, FlowUseCases } from "../../../application/flows.ts";
 import { pageRequest } from "../../../application/paging.ts";
-import type { HandlersFor } from "../bridge.ts";
+import type { HandlersFor } from "../../handlers.ts";
 import { uuid } from "../validate.ts";
 
 export function flowServiceHandlers(flows: FlowUseCases): HandlersFor<typeof FlowService> {

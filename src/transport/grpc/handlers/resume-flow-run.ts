@@ -2,8 +2,8 @@
 import type { FlowRunService } from "../../../../gen/flowgate/v1/flow_run_pb.js";
 import type { ResumeFlowRun } from "../../../application/resume-flow-run.ts";
 import type { JsonValue } from "../../../domain/index.ts";
+import type { HandlersFor } from "../../handlers.ts";
 import type { OrchestrationTelemetry } from "../../orchestration-telemetry.ts";
-import type { HandlersFor } from "../bridge.ts";
 import { orchestrationResultToProto } from "../mappers/orchestration.ts";
 import { uuid } from "../validate.ts";
 

@@ -6,8 +6,8 @@ import type { TaskRunService } from "../../../../gen/flowgate/v1/task_run_pb.js"
 import { pageRequest } from "../../../application/paging.ts";
 import type { TaskRunUseCases } from "../../../application/task-runs.ts";
 import type { RunWatcher } from "../../../application/watch-run.ts";
+import type { HandlersFor } from "../../handlers.ts";
 import type { OrchestrationTelemetry } from "../../orchestration-telemetry.ts";
-import type { HandlersFor } from "../bridge.ts";
 import { StatusError } from "../errors.ts";
 import { orchestrationResultToProto } from "../mappers/orchestration.ts";
 import { stateInitFromProto, stateToProto, stateTypeFromProto } from "../mappers/states.ts";
