@@ -28,6 +28,15 @@ export interface Config {
    */
   readonly tagSlotLeaseSeconds: number;
   readonly mesh: MeshConfig;
+  readonly batching: BatchingConfig;
+}
+
+/** How concurrent transitions of different runs are combined into shared transactions. */
+export interface BatchingConfig {
+  /** Batches (shared transactions) running at once (`FLOWGATE_BATCHES_IN_FLIGHT`). */
+  readonly batchesInFlight: number;
+  /** Transitions one batch takes at most (`FLOWGATE_MAX_BATCH_SIZE`; 1: no batching). */
+  readonly maxBatchSize: number;
 }
 
 /** Intervals and thresholds of the background services, in seconds. */
@@ -92,6 +101,10 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     backgroundServices: backgroundServices(env),
     tagSlotLeaseSeconds: seconds(env, "FLOWGATE_TAG_SLOT_LEASE_SECONDS", 300, 1, 365 * DAY),
     mesh: mesh(env),
+    batching: Object.freeze({
+      batchesInFlight: integer(env, "FLOWGATE_BATCHES_IN_FLIGHT", 2, 1, 64),
+      maxBatchSize: integer(env, "FLOWGATE_MAX_BATCH_SIZE", 64, 1, 1000),
+    }),
   });
 }
 

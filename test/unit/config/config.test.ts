@@ -35,6 +35,7 @@ describe("loadConfig", () => {
       backgroundServices: DEFAULT_BACKGROUND_SERVICES,
       tagSlotLeaseSeconds: 300,
       mesh: DEFAULT_MESH,
+      batching: { batchesInFlight: 2, maxBatchSize: 64 },
     });
   });
 
@@ -64,6 +65,8 @@ describe("loadConfig", () => {
         FLOWGATE_MAX_CONNECTION_AGE_MS: "60000",
         FLOWGATE_MAX_CONNECTION_AGE_GRACE_MS: "1000",
         FLOWGATE_OTLP_ENDPOINT: "http://otel-collector:4318",
+        FLOWGATE_BATCHES_IN_FLIGHT: "4",
+        FLOWGATE_MAX_BATCH_SIZE: "16",
       },
       "/srv/app",
     );
@@ -95,6 +98,7 @@ describe("loadConfig", () => {
         maxConnectionAgeGraceMs: 1000,
         otlpEndpoint: "http://otel-collector:4318",
       },
+      batching: { batchesInFlight: 4, maxBatchSize: 16 },
     });
   });
 
@@ -127,6 +131,10 @@ describe("loadConfig", () => {
     ["FLOWGATE_TAG_SLOT_LEASE_SECONDS", "0.5"],
     ["FLOWGATE_TAG_SLOT_LEASE_SECONDS", "31536001"],
     ["FLOWGATE_TAG_SLOT_LEASE_SECONDS", "forever"],
+    ["FLOWGATE_BATCHES_IN_FLIGHT", "0"],
+    ["FLOWGATE_BATCHES_IN_FLIGHT", "two"],
+    ["FLOWGATE_MAX_BATCH_SIZE", "0"],
+    ["FLOWGATE_MAX_BATCH_SIZE", "1001"],
   ])("rejects %s=%s with an error naming the variable", (variable, value) => {
     expect(() => loadConfig({ [variable]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [variable]: value })).toThrow(new RegExp(`^${variable}: `));
