@@ -14,9 +14,9 @@ import {
 } from "./entities/index.ts";
 import { FLOW_RUN_TABLES, type RunTables, TASK_RUN_TABLES } from "./run-history.ts";
 import {
-  applyFlowRun,
-  applyTaskRun,
+  flowRunColumns,
   flowRunFromEntity,
+  taskRunColumns,
   taskRunFromEntity,
 } from "./state-mapping.ts";
 
@@ -31,9 +31,10 @@ export interface RunKindTable<R extends Run = Run, E extends RunEntity = RunEnti
   readonly stateEntity: EntityClass<FlowRunStateEntity | TaskRunStateEntity>;
   /** The state entity's property that references its run. */
   readonly stateRunProperty: "flowRunId" | "taskRunId";
+  /** The run of an entity, or of a row mapped to the entity's properties. */
   toRun(entity: E): R;
-  /** Copies what orchestration may change on the run back onto its entity. */
-  applyRun(entity: E, run: R): void;
+  /** What orchestration may change on the run, as the entity's properties. */
+  runColumns(run: R): Partial<E>;
   /**
    * Columns (aliased `x_…`) and joins the lock statement adds for what the kind's ports read
    * of every locked run; `r` is the run table. Read in the lock's snapshot, without a lock.
@@ -48,7 +49,7 @@ export const FLOW_RUNS: RunKindTable<FlowRun, FlowRunEntity> = {
   stateEntity: FlowRunStateEntity,
   stateRunProperty: "flowRunId",
   toRun: flowRunFromEntity,
-  applyRun: applyFlowRun,
+  runColumns: flowRunColumns,
   // The run's flow: the related resources of its state events.
   lockExtras: {
     columns: `f.name as x_flow_name, f.tags as x_flow_tags`,
@@ -63,7 +64,7 @@ export const TASK_RUNS: RunKindTable<TaskRun, TaskRunEntity> = {
   stateEntity: TaskRunStateEntity,
   stateRunProperty: "taskRunId",
   toRun: taskRunFromEntity,
-  applyRun: applyTaskRun,
+  runColumns: taskRunColumns,
   // The parent flow run and its current state: what the task rules check at RUNNING.
   lockExtras: {
     columns: `to_jsonb(p) as x_parent_run, to_jsonb(ps) as x_parent_state`,

@@ -17,6 +17,7 @@ import {
   defaultOrchestrationSettings,
   type FlowContext,
   type FlowOrchestrationDeps,
+  MarkLateRunsPolicy,
   OrchestrationRule,
   Policy,
 } from "../../src/orchestration/index.ts";
@@ -50,18 +51,24 @@ afterAll(async () => {
   await db.drop();
 });
 
-async function newFlowRuns(count: number, initial: StateInit = { type: "SCHEDULED" }) {
+async function newFlowRuns(
+  count: number,
+  initial: StateInit = { type: "SCHEDULED" },
+  deploymentId: string | null = null,
+) {
   const flowId = uuidv7Ids.newId();
   await db.query(
     "insert into flow (id, name, tags, created, updated) values ($1::uuid, $1::text, '{}', now(), now())",
     [flowId],
   );
+  if (deploymentId !== null)
+    await db.query("update deployment set flow_id = $1 where id = $2", [flowId, deploymentId]);
   const runs: string[] = [];
   for (let i = 0; i < count; i++) {
     const { record } = await flowRuns.create(
       {
         flowId,
-        deploymentId: null,
+        deploymentId,
         name: `run-${i}`,
         parameters: {},
         tags: [],
@@ -369,5 +376,40 @@ describe("callers that give up", () => {
     );
     const states = new Map(rows.map((row) => [row.id, row.states]));
     expect(runs.map((id) => states.get(id))).toEqual([2, 2, 2, 1]);
+  });
+});
+
+describe("reads inside a batch", () => {
+  it("regression: a late run sees the deployment slot an earlier transition of its batch took", async () => {
+    // A CANCEL_NEW deployment with one slot; the first run of the batch takes the slot, so
+    // the late run after it must be cancelled, not marked Late (the limit's numbers must not
+    // come from a copy read before the slot was taken).
+    const [{ id: deploymentId }] = (await db.query<{ id: string }>(
+      `with l as (insert into concurrency_limit_v2 (id, name, "limit", updated)
+                  values (gen_random_uuid(), 'deployment:' || gen_random_uuid(), 1, now()) returning id),
+            f as (insert into flow (id, name, tags, created, updated)
+                  values (gen_random_uuid(), gen_random_uuid()::text, '{}', now(), now()) returning id)
+       insert into deployment (id, flow_id, name, concurrency_limit_id, concurrency_options, created, updated)
+       select gen_random_uuid(), f.id, 'cancel-new', l.id,
+         '{"collisionStrategy": "CANCEL_NEW", "gracePeriodSeconds": null}', now(), now()
+       from l, f returning id`,
+    )) as [{ id: string }];
+    const [blocker] = await newFlowRuns(1);
+    const [taker, late] = await newFlowRuns(2, { type: "SCHEDULED" }, deploymentId);
+    const [, took, marked] = await Promise.all([
+      flowRuns.setState({ flowRunId: blocker!, state: { type: "PENDING" }, force: false }),
+      flowRuns.setState({ flowRunId: taker!, state: { type: "PENDING" }, force: false }),
+      flowRuns.setState({
+        flowRunId: late!,
+        state: { type: "SCHEDULED", name: "Late" },
+        force: false,
+        policy: MarkLateRunsPolicy,
+      }),
+    ]);
+    expect(took!.status).toBe("ACCEPT");
+    expect(marked!.status).toBe("REJECT");
+    expect(marked!.state?.type).toBe("CANCELLED");
+    const [xid, otherXid] = await writers("flow_run_state", [took!.state, marked!.state]);
+    expect(xid).toBe(otherXid);
   });
 });

@@ -227,7 +227,7 @@ export class TransitionBatcher {
         const run = held[i];
         return run === undefined ? [] : [{ held: run, options: job.options }];
       });
-      await lockDependentRows(em, kind.dependents(runs));
+      await lockDependentRows(em, kind.dependents(runs), uow.limits);
     }
     const tx = kind.view(uow);
     const outcomes: Outcome[] = [];

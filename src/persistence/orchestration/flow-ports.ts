@@ -3,44 +3,39 @@
  * deployments with their limits, and the related resources of a flow run's events.
  */
 import type { EntityManager } from "@mikro-orm/postgresql";
-import type { CollisionStrategy, Deployment, FlowRun } from "../../domain/index.ts";
+import type {
+  CollisionStrategy,
+  Deployment,
+  FlowRun,
+  GlobalConcurrencyLimit,
+} from "../../domain/index.ts";
 import type { DeploymentReader, RelatedResourceReader } from "../../orchestration/index.ts";
-import { ConcurrencyLimitEntity, DeploymentEntity, FlowEntity } from "../entities/index.ts";
+import { DeploymentEntity, FlowEntity } from "../entities/index.ts";
 import { FLOW_RUNS } from "../run-kinds.ts";
-import { limitFromRow } from "./global-limits.ts";
+import { type LimitRow, limitFromRow } from "./global-limits.ts";
+import type { LockedLimits } from "./locked-limits.ts";
 import type { OrchestrationUnitOfWork } from "./unit-of-work.ts";
 
 export class PgDeploymentReader implements DeploymentReader {
   readonly #em: EntityManager;
-  constructor(em: EntityManager) {
+  readonly #locked: LockedLimits | undefined;
+
+  /** @param locked the limits a batch locked up front. */
+  constructor(em: EntityManager, locked?: LockedLimits) {
     this.#em = em;
+    this.#locked = locked;
   }
 
   async readDeployment(deploymentId: string): Promise<Deployment | null> {
     const deployment = await this.#em.findOne(DeploymentEntity, { id: deploymentId });
     if (deployment === null) return null;
     const limitId = deployment.concurrencyLimitId ?? null;
-    const limit =
-      limitId === null ? null : await this.#em.findOne(ConcurrencyLimitEntity, { id: limitId });
     const options = deployment.concurrencyOptions;
     return {
       id: deployment.id,
       name: deployment.name,
       concurrencyLimitId: limitId,
-      concurrencyLimit:
-        limit === null
-          ? null
-          : limitFromRow({
-              id: limit.id,
-              name: limit.name,
-              active: Boolean(limit.active),
-              limit: Number(limit.limit),
-              active_slots: Number(limit.activeSlots),
-              denied_slots: Number(limit.deniedSlots),
-              slot_decay_per_second: Number(limit.slotDecayPerSecond),
-              avg_slot_occupancy_seconds: Number(limit.avgSlotOccupancySeconds),
-              updated: limit.updated,
-            }),
+      concurrencyLimit: limitId === null ? null : await this.#readLimit(limitId),
       concurrencyOptions:
         options == null
           ? null
@@ -49,6 +44,20 @@ export class PgDeploymentReader implements DeploymentReader {
               gracePeriodSeconds: options.gracePeriodSeconds ?? null,
             },
     };
+  }
+
+  /**
+   * The limit as it is now: never the unit of work's copy, which a slot taken earlier in
+   * the same transaction (a raw UPDATE) would have left behind.
+   */
+  async #readLimit(limitId: string): Promise<GlobalConcurrencyLimit | null> {
+    const locked = this.#locked?.withId(limitId);
+    if (locked !== undefined) return locked;
+    const [row] = await this.#em.execute<LimitRow[]>(
+      `select * from concurrency_limit_v2 where id = ?`,
+      [limitId],
+    );
+    return row === undefined ? null : limitFromRow(row);
   }
 }
 

@@ -16,6 +16,8 @@ import type { State, StateType } from "../../domain/index.ts";
 import { tagLimitName } from "../../orchestration/index.ts";
 import type { RunKindTable } from "../run-kinds.ts";
 import { type StateColumns, stateFromColumns, toDate } from "../state-mapping.ts";
+import { type LimitRow, limitFromRow } from "./global-limits.ts";
+import type { LockedLimits } from "./locked-limits.ts";
 
 /** A run as the lock statement returns it. */
 export interface LockedRunRow {
@@ -93,46 +95,56 @@ export interface DependentRows {
 
 /**
  * Locks the rows of `rows` in the fixed order (leases, V1 tag limits, V2 limits, each by
- * id), in one round trip; nothing when there is nothing to lock.
+ * id), in at most two round trips, and notes in `locked` what it locked: the tags, and the
+ * V2 rows as read (the limit ports answer from them until a write of this transaction).
  */
-export async function lockDependentRows(em: EntityManager, rows: DependentRows): Promise<void> {
-  const statements: string[] = [];
-  const params: unknown[] = [];
+export async function lockDependentRows(
+  em: EntityManager,
+  rows: DependentRows,
+  locked: LockedLimits,
+): Promise<void> {
   const holders = [...new Set(rows.leaseHolderIds)];
-  if (holders.length > 0) {
-    statements.push(
-      `select 1 from concurrency_lease where holder_id in (?) order by id for update`,
-    );
-    params.push(holders);
-  }
   const tags = [...new Set(rows.tags)];
-  if (tags.length > 0) {
-    statements.push(`select 1 from tag_concurrency_limit where tag in (?) order by id for update`);
-    params.push(tags);
+  const first: string[] = [];
+  if (holders.length > 0) {
+    first.push(`select 1 from concurrency_lease where holder_id in (?) order by id for update`);
   }
-  const v2: string[] = [];
+  if (tags.length > 0) {
+    first.push(`select 1 from tag_concurrency_limit where tag in (?) order by id for update`);
+  }
+  // One simple-protocol query: the statements run in order, each locking as it goes.
+  if (first.length > 0) {
+    await em.execute(
+      first.join("; "),
+      [...(holders.length > 0 ? [holders] : []), ...(tags.length > 0 ? [tags] : [])],
+      "run",
+    );
+  }
+  locked.noteTags(tags);
   const names = [...new Set(rows.limitNames)];
+  const deployments = [...new Set(rows.deploymentIds)];
+  const conditions: string[] = [];
+  const params: unknown[] = [];
   if (names.length > 0) {
-    v2.push(`name in (?)`);
+    conditions.push(`name in (?)`);
     params.push(names);
   }
-  const deployments = [...new Set(rows.deploymentIds)];
   if (deployments.length > 0) {
-    v2.push(`id in (select concurrency_limit_id from deployment where id in (?))`);
+    conditions.push(`id in (select concurrency_limit_id from deployment where id in (?))`);
     params.push(deployments);
   }
   if (holders.length > 0) {
-    v2.push(`id in (select unnest(resource_ids) from concurrency_lease where holder_id in (?))`);
+    conditions.push(
+      `id in (select unnest(resource_ids) from concurrency_lease where holder_id in (?))`,
+    );
     params.push(holders);
   }
-  if (v2.length > 0) {
-    statements.push(
-      `select 1 from concurrency_limit_v2 where ${v2.join(" or ")} order by id for update`,
-    );
-  }
-  if (statements.length === 0) return;
-  // One simple-protocol query: the statements run in order, each locking as it goes.
-  await em.execute(statements.join("; "), params, "run");
+  if (conditions.length === 0) return;
+  const limits = await em.execute<LimitRow[]>(
+    `select * from concurrency_limit_v2 where ${conditions.join(" or ")} order by id for update`,
+    params,
+  );
+  locked.noteLimits(names, limits.map(limitFromRow));
 }
 
 /** The dependent rows of a batch of flow runs: their deployments' limits and their leases. */
@@ -148,18 +160,17 @@ export function flowRunDependents(runs: readonly { deploymentId: string | null; 
 
 /**
  * The dependent rows of a batch of task runs: the leases of tagged runs (and the limits they
- * hold slots on); for runs proposed into RUNNING, where SecureTaskConcurrencySlots takes
- * slots, their tags' V1 and V2 limits.
+ * hold slots on) and their tags' V2 limits; for runs proposed into RUNNING, where
+ * SecureTaskConcurrencySlots takes slots, their tags' V1 limits.
  */
 export function taskRunDependents(
   runs: readonly { id: string; tags: readonly string[]; proposedType: StateType | null }[],
 ) {
   const tagged = runs.filter((run) => run.tags.length > 0);
-  const entering = tagged.filter((run) => run.proposedType === "RUNNING").flatMap((r) => r.tags);
   return {
     leaseHolderIds: tagged.map((run) => run.id),
-    tags: entering,
-    limitNames: entering.map(tagLimitName),
+    tags: tagged.filter((run) => run.proposedType === "RUNNING").flatMap((run) => run.tags),
+    limitNames: tagged.flatMap((run) => run.tags.map(tagLimitName)),
     deploymentIds: [],
   } satisfies DependentRows;
 }

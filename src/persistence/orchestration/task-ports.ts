@@ -18,22 +18,46 @@ import type {
 import { FlowRunEntity } from "../entities/index.ts";
 import { FLOW_RUNS, TASK_RUNS } from "../run-kinds.ts";
 import { flowRunFromEntity, type StateColumns, stateFromColumns } from "../state-mapping.ts";
+import type { LockedLimits } from "./locked-limits.ts";
 import type { OrchestrationUnitOfWork } from "./unit-of-work.ts";
 
 export class PgTagConcurrencyLimits implements TagConcurrencyLimits {
   readonly #em: EntityManager;
   readonly #clock: Clock;
+  readonly #locked: LockedLimits | undefined;
 
-  constructor(em: EntityManager, clock: Clock) {
+  /** @param locked the limits a batch locked up front. */
+  constructor(em: EntityManager, clock: Clock, locked?: LockedLimits) {
     this.#em = em;
     this.#clock = clock;
+    this.#locked = locked;
   }
 
   async lockByTags(tags: readonly string[]): Promise<TagConcurrencyLimit[]> {
-    if (tags.length === 0) return [];
+    const distinct = [...new Set(tags)];
+    if (distinct.length === 0) return [];
+    if (this.#locked?.holdsTags(distinct)) {
+      // Locked by this transaction already: the statement does not wait for them, so its
+      // snapshot is current and one statement reads the limits with their holders.
+      const rows = await this.#em.execute<
+        { id: string; tag: string; concurrency_limit: number; holders: string[] }[]
+      >(
+        `select l.id, l.tag, l.concurrency_limit,
+           array(select h.task_run_id::text from tag_concurrency_holder h
+                 where h.limit_id = l.id order by h.task_run_id) as holders
+         from tag_concurrency_limit l where l.tag in (?) order by l.tag for update of l`,
+        [distinct],
+      );
+      return rows.map((limit) => ({
+        id: limit.id,
+        tag: limit.tag,
+        concurrencyLimit: Number(limit.concurrency_limit),
+        activeSlots: limit.holders,
+      }));
+    }
     const limits = await this.#em.execute<{ id: string; tag: string; concurrency_limit: number }[]>(
       `select id, tag, concurrency_limit from tag_concurrency_limit where tag in (?) order by tag for update`,
-      [[...new Set(tags)]],
+      [distinct],
     );
     if (limits.length === 0) return [];
     // Read after the lock was granted: holders committed while we waited are included.
@@ -159,10 +183,11 @@ export class PgFlowRunReader implements FlowRunReader {
     for (const held of this.#uow.heldOf(TASK_RUNS)) {
       const run = held.extras.x_parent_run as { id?: string } | null;
       if (run?.id !== flowRunId) continue;
-      const entity = this.#uow.em.map(FlowRunEntity, run, { disableIdentityMap: true });
+      const { em } = this.#uow;
+      const entity = em.getDriver().mapResult(run, em.getMetadata().get(FlowRunEntity));
       const state = held.extras.x_parent_state as StateColumns | null;
       const parent = {
-        run: flowRunFromEntity(entity),
+        run: flowRunFromEntity(entity as FlowRunEntity),
         state: state === null ? null : stateFromColumns(state),
       };
       this.#parents.set(flowRunId, parent);

@@ -23,6 +23,7 @@ import { EventEntity, TaskRunStateCacheEntity } from "../entities/index.ts";
 import type { RunEntity, RunKindTable } from "../run-kinds.ts";
 import { pgTextArray } from "../sql.ts";
 import { lockRunRows } from "./lock-runs.ts";
+import { LockedLimits } from "./locked-limits.ts";
 
 /** The channel on which committed events are announced (payload: the run id). */
 export const EVENTS_CHANNEL = "flowgate_events";
@@ -30,8 +31,9 @@ export const EVENTS_CHANNEL = "flowgate_events";
 /** A run locked in the transaction. Its `run` object is what orchestration changes. */
 export interface HeldRun {
   readonly kind: RunKindTable;
-  readonly entity: RunEntity;
   readonly run: Run;
+  /** The run's changeable columns as locked: the flush writes those that differ now. */
+  readonly lockedColumns: Readonly<Record<string, unknown>>;
   /** The current state: the locked one, then the last one written in this transaction. */
   state: State | null;
   /** The newest state timestamp of the run, written ones included; `null`: no state. */
@@ -57,6 +59,8 @@ export interface UnitOfWorkOptions {
 export class OrchestrationUnitOfWork {
   readonly em: EntityManager;
   readonly eagerStates: boolean;
+  /** The limit rows locked before the transitions ran, as the lock read them. */
+  readonly limits = new LockedLimits();
   readonly #held = new Map<string, HeldRun>();
   /** States written in this transaction, by id. */
   readonly #states = new Map<string, State>();
@@ -77,13 +81,17 @@ export class OrchestrationUnitOfWork {
   async lock(kind: RunKindTable, runIds: readonly string[]): Promise<void> {
     const missing = [...new Set(runIds)].filter((id) => !this.#held.has(key(kind, id)));
     if (missing.length === 0) return;
+    const meta = this.em.getMetadata().get(kind.runEntity);
+    const toRun = kind.toRun as (entity: RunEntity) => Run;
+    const columnsOf = kind.runColumns as (run: Run) => Record<string, unknown>;
     for (const row of await lockRunRows(this.em, kind, missing)) {
-      // Registered with the unit of work, so the final flush writes what orchestration changed.
-      const entity = this.em.map(kind.runEntity, row.columns);
-      this.#held.set(key(kind, entity.id), {
+      // The row's columns as the entity's properties, without building a managed entity:
+      // the flush writes the changed columns through a reference (see `flush`).
+      const run = toRun(this.em.getDriver().mapResult(row.columns, meta) as RunEntity);
+      this.#held.set(key(kind, run.id), {
         kind,
-        entity,
-        run: (kind.toRun as (entity: RunEntity) => Run)(entity),
+        run,
+        lockedColumns: columnsOf(run),
         state: row.state,
         latest: row.latest,
         written: new Set(),
@@ -176,13 +184,12 @@ export class OrchestrationUnitOfWork {
   }
 
   /**
-   * Writes everything: each held run's changes, the states, events and cache entries, in one
-   * flush; then announces the runs that got events (delivered when the transaction commits).
+   * Writes everything: the changed columns of each held run, the states, events and cache
+   * entries, in one flush; then announces the runs that got events (delivered when the
+   * transaction commits).
    */
   async flush(): Promise<void> {
-    for (const held of this.#held.values()) {
-      (held.kind.applyRun as (entity: RunEntity, run: Run) => void)(held.entity, held.run);
-    }
+    for (const held of this.#held.values()) this.#stage(held);
     await this.em.flush();
     if (this.#announced.size === 0) return;
     await this.em.execute(
@@ -192,6 +199,32 @@ export class OrchestrationUnitOfWork {
     );
     this.#announced.clear();
   }
+
+  /**
+   * Puts what orchestration changed on a held run into the unit of work, as changes to a
+   * reference of its entity: hydrating a whole managed entity for every locked run costs
+   * more than the rest of its transition.
+   */
+  #stage(held: HeldRun): void {
+    const now = (held.kind.runColumns as (run: Run) => Record<string, unknown>)(held.run);
+    const changed = Object.keys(now).filter(
+      (column) => !sameValue(now[column], held.lockedColumns[column]),
+    );
+    if (changed.length === 0) return;
+    const entity = this.em.getReference(held.kind.runEntity, held.run.id) as Record<
+      string,
+      unknown
+    >;
+    for (const column of changed) entity[column] = now[column];
+  }
+}
+
+/** Column values compare by value (dates by time, JSON and arrays by content). */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a instanceof Date && b instanceof Date) return a.getTime() === b.getTime();
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 function key(kind: RunKindTable, runId: string): string {
