@@ -3,8 +3,7 @@
  * shared by every transition of a batch (or owned by one transition alone). It holds the
  * runs locked in the transaction with their current states, collects what the transitions
  * write — state rows, outbox events, cache entries, and every held run's changes — and
- * writes it all in one flush at the end, as batched statements, followed by one
- * notification statement for the runs that got events.
+ * writes it all in one flush at the end, as batched statements.
  *
  * Validation comes in two modes. In a batch, a proposed state only enters the unit of work
  * and the final flush inserts it; a failed flush rolls the whole batch back, and the batch's
@@ -21,11 +20,13 @@ import type { Run, State } from "../../domain/index.ts";
 import type { CacheEntry, RunStateEvent } from "../../orchestration/index.ts";
 import { EventEntity, TaskRunStateCacheEntity } from "../entities/index.ts";
 import type { RunEntity, RunKindTable } from "../run-kinds.ts";
-import { pgTextArray } from "../sql.ts";
 import { lockRunRows } from "./lock-runs.ts";
 import { LockedLimits } from "./locked-limits.ts";
 
-/** The channel on which committed events are announced (payload: the run id). */
+/**
+ * The channel on which committed events are announced (payload: the run id), by a trigger
+ * on the outbox table (migration Migration20261201170000).
+ */
 export const EVENTS_CHANNEL = "flowgate_events";
 
 /** A run locked in the transaction. Its `run` object is what orchestration changes. */
@@ -65,8 +66,6 @@ export class OrchestrationUnitOfWork {
   /** States written in this transaction, by id. */
   readonly #states = new Map<string, State>();
   readonly #cacheEntries: PendingCacheEntry[] = [];
-  /** Runs that got an event, announced once the flush wrote the events. */
-  readonly #announced = new Set<string>();
   readonly #views = new Map<object, unknown>();
 
   constructor(em: EntityManager, options: UnitOfWorkOptions) {
@@ -125,20 +124,18 @@ export class OrchestrationUnitOfWork {
     if (held.latest === null || state.timestamp > held.latest) held.latest = state.timestamp;
   }
 
-  /** Adds an outbox event; its run is announced on {@link EVENTS_CHANNEL} after the flush. */
+  /** Adds an outbox event (its insert announces the run on {@link EVENTS_CHANNEL}). */
   addEvent(event: RunStateEvent): void {
-    const runId = runIdOf(event);
     this.em.create(EventEntity, {
       id: event.id,
       event: event.event,
       occurred: event.occurred,
       follows: event.follows,
-      resourceId: runId,
+      resourceId: runIdOf(event),
       resource: event.resource,
       related: [...event.related],
       payload: event.payload,
     });
-    this.#announced.add(runId);
   }
 
   /** Adds a task-run cache entry for a state written in this transaction. */
@@ -183,21 +180,10 @@ export class OrchestrationUnitOfWork {
     return view;
   }
 
-  /**
-   * Writes everything: the changed columns of each held run, the states, events and cache
-   * entries, in one flush; then announces the runs that got events (delivered when the
-   * transaction commits).
-   */
+  /** Writes everything in one flush: the held runs' changed columns, states, events, cache entries. */
   async flush(): Promise<void> {
     for (const held of this.#held.values()) this.#stage(held);
     await this.em.flush();
-    if (this.#announced.size === 0) return;
-    await this.em.execute(
-      `select pg_notify(?, id) from unnest(?::text[]) id`,
-      [EVENTS_CHANNEL, pgTextArray([...this.#announced])],
-      "run",
-    );
-    this.#announced.clear();
   }
 
   /**
