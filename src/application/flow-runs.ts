@@ -8,6 +8,7 @@ import {
   type FlowRun,
   InvalidArgumentError,
   NotFoundError,
+  RunNotFoundError,
   type StateInit,
 } from "../domain/index.ts";
 import {
@@ -57,7 +58,7 @@ export class FlowRunUseCases extends RunUseCases<
   FlowRunFilter
 > {
   constructor(store: FlowRunStore, clock: Clock, ids: IdGenerator) {
-    super(store, flowRunOrchestration, "flow run", clock, ids);
+    super(store, flowRunOrchestration, "flow_run", clock, ids);
   }
 
   /** Creates the run (idempotent on flow + idempotency key) and applies its initial state by force. */
@@ -83,7 +84,7 @@ export class FlowRunUseCases extends RunUseCases<
   async putInput(flowRunId: string, key: string, value: string): Promise<void> {
     parseJson("value", value);
     await this.store.transaction(async (tx) => {
-      if ((await tx.lock(flowRunId)) === null) throw new NotFoundError("flow run", flowRunId);
+      if ((await tx.lock(flowRunId)) === null) throw new RunNotFoundError("flow_run", flowRunId);
       await tx.putInput(flowRunId, key, value);
     });
   }

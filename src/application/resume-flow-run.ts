@@ -7,7 +7,7 @@
  * details and the current state, as Prefect does.
  */
 import { Ajv, type ValidateFunction } from "ajv";
-import { type JsonValue, NotFoundError, type State } from "../domain/index.ts";
+import { type JsonValue, NotFoundError, RunNotFoundError, type State } from "../domain/index.ts";
 import { abortDetails, type ResponseDetails, SetStateStatus } from "../orchestration/index.ts";
 import type { FlowRunStore } from "./flow-run-store.ts";
 import type { FlowOrchestrationResult, FlowRunUseCases } from "./flow-runs.ts";
@@ -34,7 +34,7 @@ export class ResumeFlowRun {
     runInput: Record<string, JsonValue> | null,
   ): Promise<FlowOrchestrationResult | RefusedResume> {
     const record = await this.#store.find(flowRunId);
-    if (record === null) throw new NotFoundError("flow run", flowRunId); // Fix §8.3.8
+    if (record === null) throw new RunNotFoundError("flow_run", flowRunId); // Fix §8.3.8
     const state = record.state;
     if (state === null || state.type !== "PAUSED") {
       return refused(null, SetStateStatus.ABORT, "Cannot resume a flow run that is not paused.");

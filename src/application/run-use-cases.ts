@@ -11,7 +11,8 @@
  */
 import {
   buildState,
-  NotFoundError,
+  type RunKind,
+  RunNotFoundError,
   type State,
   type StateInit,
   StateType,
@@ -96,26 +97,25 @@ export class RunUseCases<
   protected readonly clock: Clock;
   protected readonly ids: IdGenerator;
   readonly #kind: RunOrchestration<R, D, Tx>;
-  /** Names the run kind in NOT_FOUND errors ("flow run", "task run"). */
-  readonly #noun: string;
+  readonly #runKind: RunKind;
 
   constructor(
     store: RunStore<R, Tx, Rec, F>,
     kind: RunOrchestration<R, D, Tx>,
-    noun: string,
+    runKind: RunKind,
     clock: Clock,
     ids: IdGenerator,
   ) {
     this.store = store;
     this.#kind = kind;
-    this.#noun = noun;
+    this.#runKind = runKind;
     this.clock = clock;
     this.ids = ids;
   }
 
   async get(runId: string): Promise<Rec> {
     const record = await this.store.find(runId);
-    if (record === null) throw new NotFoundError(this.#noun, runId);
+    if (record === null) throw new RunNotFoundError(this.#runKind, runId);
     return record;
   }
 
@@ -128,12 +128,12 @@ export class RunUseCases<
   }
 
   async delete(runId: string): Promise<void> {
-    if (!(await this.store.delete(runId))) throw new NotFoundError(this.#noun, runId);
+    if (!(await this.store.delete(runId))) throw new RunNotFoundError(this.#runKind, runId);
   }
 
   async listStates(runId: string): Promise<State[]> {
     const states = await this.store.listStates(runId);
-    if (states === null) throw new NotFoundError(this.#noun, runId);
+    if (states === null) throw new RunNotFoundError(this.#runKind, runId);
     return states;
   }
 

@@ -4,7 +4,7 @@
  * PENDING → RUNNING proposals is accepted. Every state a task run commits is announced by a
  * `prefect.task-run.<state>` event in the same transaction (WatchTaskRun streams them).
  */
-import { NotFoundError, type State, type StateInit, type TaskRun } from "../domain/index.ts";
+import { RunNotFoundError, type State, type StateInit, type TaskRun } from "../domain/index.ts";
 import {
   type Clock,
   CoreTaskPolicy,
@@ -69,7 +69,7 @@ export class TaskRunUseCases extends RunUseCases<
   TaskRunFilter
 > {
   constructor(store: TaskRunStore, clock: Clock, ids: IdGenerator) {
-    super(store, taskRunOrchestration, "task run", clock, ids);
+    super(store, taskRunOrchestration, "task_run", clock, ids);
   }
 
   /** Creates the run (idempotent on flow run, task key, dynamic key) and forces its initial state. */
@@ -79,7 +79,7 @@ export class TaskRunUseCases extends RunUseCases<
   ): Promise<{ record: TaskRunRecord; created: boolean }> {
     return this.createWith(async (tx) => {
       const inserted = await tx.insertTaskRun(fields);
-      if ("missing" in inserted) throw new NotFoundError("flow run", fields.flowRunId ?? "");
+      if ("missing" in inserted) throw new RunNotFoundError("flow_run", fields.flowRunId ?? "");
       return inserted;
     }, initial);
   }

@@ -5,7 +5,7 @@
  * unit of work, the batch lock, the stores) is written once against a {@link RunKindTable}.
  */
 import type { EntityClass } from "@mikro-orm/core";
-import type { FlowRun, Run, TaskRun } from "../domain/index.ts";
+import type { FlowRun, Run, RunKind, TaskRun } from "../domain/index.ts";
 import {
   FlowRunEntity,
   FlowRunStateEntity,
@@ -25,8 +25,7 @@ export type RunEntity = FlowRunEntity | TaskRunEntity;
 
 export interface RunKindTable<R extends Run = Run, E extends RunEntity = RunEntity>
   extends RunTables {
-  /** Names the kind in NOT_FOUND errors. */
-  readonly noun: "flow run" | "task run";
+  readonly kind: RunKind;
   readonly runEntity: EntityClass<E>;
   readonly stateEntity: EntityClass<FlowRunStateEntity | TaskRunStateEntity>;
   /** The state entity's property that references its run. */
@@ -44,7 +43,7 @@ export interface RunKindTable<R extends Run = Run, E extends RunEntity = RunEnti
 
 export const FLOW_RUNS: RunKindTable<FlowRun, FlowRunEntity> = {
   ...FLOW_RUN_TABLES,
-  noun: "flow run",
+  kind: "flow_run",
   runEntity: FlowRunEntity,
   stateEntity: FlowRunStateEntity,
   stateRunProperty: "flowRunId",
@@ -59,7 +58,7 @@ export const FLOW_RUNS: RunKindTable<FlowRun, FlowRunEntity> = {
 
 export const TASK_RUNS: RunKindTable<TaskRun, TaskRunEntity> = {
   ...TASK_RUN_TABLES,
-  noun: "task run",
+  kind: "task_run",
   runEntity: TaskRunEntity,
   stateEntity: TaskRunStateEntity,
   stateRunProperty: "taskRunId",

@@ -105,10 +105,14 @@ export abstract class PgRunStore<R extends Run, E extends RunEntity, Tx, Rec, F>
   }
 
   delete(runId: string): Promise<boolean> {
-    return translatingErrors(
-      async () =>
-        (await this.orm.em.fork().nativeDelete(this.#kind.runEntity, { id: runId } as never)) > 0,
+    return translatingErrors(() =>
+      this.orm.em.fork().transactional((em) => this.deleteRun(em, runId)),
     );
+  }
+
+  /** Deletes the run inside `em`'s transaction; `false` when it does not exist. */
+  protected async deleteRun(em: EntityManager, runId: string): Promise<boolean> {
+    return (await em.nativeDelete(this.#kind.runEntity, { id: runId } as never)) > 0;
   }
 
   listStates(runId: string): Promise<State[] | null> {

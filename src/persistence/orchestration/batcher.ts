@@ -25,7 +25,7 @@
  */
 import type { EntityManager, MikroORM } from "@mikro-orm/postgresql";
 import type { LockedRun, TransitionOptions } from "../../application/run-store.ts";
-import { NotFoundError, type Run, StorageUnavailableError } from "../../domain/index.ts";
+import { type Run, RunNotFoundError, StorageUnavailableError } from "../../domain/index.ts";
 import type { RunKindTable } from "../run-kinds.ts";
 import { runTransaction } from "../transaction.ts";
 import { type DependentRows, lockDependentRows } from "./lock-runs.ts";
@@ -234,7 +234,7 @@ export class TransitionBatcher {
     for (const [i, job] of batch.entries()) {
       const run = held[i];
       if (run === undefined) {
-        outcomes.push({ error: new NotFoundError(kind.table.noun, job.runId) });
+        outcomes.push({ error: new RunNotFoundError(kind.table.kind, job.runId) });
         continue;
       }
       const locked = { run: run.run, state: run.state };
