@@ -180,10 +180,16 @@ export class OrchestrationUnitOfWork {
     return view;
   }
 
-  /** Writes everything in one flush: the held runs' changed columns, states, events, cache entries. */
+  /**
+   * Writes everything in one flush: the held runs' changed columns, states, events, cache
+   * entries. The transaction ends right after it, so the EntityManager is cleared: the flush
+   * MikroORM runs before COMMIT then finds nothing to compare, and nothing is merged into
+   * the parent EntityManager that nobody reads.
+   */
   async flush(): Promise<void> {
     for (const held of this.#held.values()) this.#stage(held);
     await this.em.flush();
+    this.em.clear();
   }
 
   /**
