@@ -5,6 +5,7 @@
  * below know which calls shared a transaction. That they did is read back from the database
  * (`xmin`, the id of the transaction that inserted a row).
  */
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FlowRunUseCases } from "../../src/application/flow-runs.ts";
 import { systemClock, uuidv7Ids } from "../../src/application/system.ts";
@@ -413,3 +414,51 @@ describe("reads inside a batch", () => {
     expect(xid).toBe(otherXid);
   });
 });
+
+describe("the batch's lock", () => {
+  it("reads the state another transaction committed while the lock waited for it", async () => {
+    const [runId] = await newFlowRuns(1);
+    const other = new pg.Client({ connectionString: db.url });
+    await other.connect();
+    try {
+      // Another replica's transition holds the run and moves it to PENDING.
+      await other.query("begin");
+      await other.query("select 1 from flow_run where id = $1 for update", [runId]);
+      const pendingId = uuidv7Ids.newId();
+      await other.query(
+        `insert into flow_run_state (id, flow_run_id, type, name, "timestamp", state_details)
+         values ($1, $2, 'PENDING', 'Pending', now() + interval '1 second', '{}')`,
+        [pendingId, runId],
+      );
+      await other.query(
+        "update flow_run set state_id = $1, state_type = 'PENDING', state_name = 'Pending' where id = $2",
+        [pendingId, runId],
+      );
+      const proposal = flowRuns.setState({
+        flowRunId: runId!,
+        state: { type: "RUNNING" },
+        force: false,
+      });
+      // The proposal's lock waits for the other transaction, which then commits.
+      await waitUntilBlocked(runId!);
+      await other.query("commit");
+      const result = await proposal;
+      expect(result.context.initialState?.id).toBe(pendingId);
+      expect(result.status).toBe("ACCEPT");
+    } finally {
+      await other.end();
+    }
+  });
+});
+
+/** Resolves once some session waits for a lock (the proposal's lock statement). */
+async function waitUntilBlocked(runId: string): Promise<void> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const [row] = await db.query<{ n: number }>(
+      "select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database() and query like '%flow_run r%'",
+    );
+    if ((row?.n ?? 0) > 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`no transition waited for run ${runId}`);
+}

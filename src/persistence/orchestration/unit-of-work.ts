@@ -25,7 +25,7 @@ import { LockedLimits } from "./locked-limits.ts";
 
 /**
  * The channel on which committed events are announced (payload: the run id), by a trigger
- * on the outbox table (migration Migration20261201170000).
+ * on the outbox table (EventSchema, migration Migration20261201170706).
  */
 export const EVENTS_CHANNEL = "flowgate_events";
 
@@ -85,7 +85,7 @@ export class OrchestrationUnitOfWork {
     const columnsOf = kind.runColumns as (run: Run) => Record<string, unknown>;
     for (const row of await lockRunRows(this.em, kind, missing)) {
       // The row's columns as the entity's properties, without building a managed entity:
-      // the flush writes the changed columns through a reference (see `flush`).
+      // the flush writes the changed columns through a reference (see `#stage`).
       const run = toRun(this.em.getDriver().mapResult(row.columns, meta) as RunEntity);
       this.#held.set(key(kind, run.id), {
         kind,
@@ -194,8 +194,8 @@ export class OrchestrationUnitOfWork {
 
   /**
    * Puts what orchestration changed on a held run into the unit of work, as changes to a
-   * reference of its entity: hydrating a whole managed entity for every locked run costs
-   * more than the rest of its transition.
+   * reference of its entity: hydrating a whole managed entity for every locked run (MikroORM
+   * defines each of its properties on the instance) was the largest ORM cost of a batch.
    */
   #stage(held: HeldRun): void {
     const now = (held.kind.runColumns as (run: Run) => Record<string, unknown>)(held.run);
