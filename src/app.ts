@@ -43,14 +43,22 @@ export async function startApp(
   log: Logger,
   overrides: AppOverrides = {},
 ): Promise<App> {
-  const database = await openDatabase({ ...config, poolSize: config.mesh.dbPoolSize }, log);
+  const database = await openDatabase(
+    {
+      ...config,
+      poolSize: config.mesh.dbPoolSize,
+      acquireTimeoutMs: config.mesh.dbAcquireTimeoutMs,
+    },
+    log,
+  );
   const { orm } = database;
   const settings = defaultOrchestrationSettings({
     tagSlotLeaseSeconds: config.tagSlotLeaseSeconds,
+    strictDeploymentLimits: config.strictDeploymentLimits,
   });
   const notifications = new PgEventNotifications(database.url, log);
   const closers: (() => Promise<void>)[] = [
-    () => closeWithin(database.close(), DATABASE_CLOSE_DEADLINE_MS, log),
+    () => closeWithin("the database", database.close(), DATABASE_CLOSE_DEADLINE_MS, log),
   ];
   const closeAll = async () => {
     for (const close of closers.splice(0).reverse()) await close();
@@ -62,12 +70,14 @@ export async function startApp(
     const metrics =
       config.mesh.metricsPort === undefined
         ? undefined
-        : new Metrics(new PgMetricsSource(orm, config.mesh.dbPoolSize));
+        : new Metrics(new PgMetricsSource(orm, () => database.pool(), notifications));
     const tracing = overrides.tracing ?? createTracing({ otlpEndpoint: config.mesh.otlpEndpoint });
     // Flushed after the server has drained (closers run in reverse).
     closers.push(() => tracing.shutdown());
     if (config.mesh.otlpEndpoint !== undefined)
       log.info({ otlpHost: new URL(config.mesh.otlpEndpoint).host }, "exporting traces over OTLP");
+    if (config.mesh.authTokens !== undefined)
+      log.info({ tokens: config.mesh.authTokens.length }, "authentication on");
     const server = createGrpcServer(useCases, {
       log,
       metrics,
@@ -81,10 +91,14 @@ export async function startApp(
       keepaliveTimeoutMs: config.mesh.keepaliveTimeoutMs,
       maxConnectionAgeMs: config.mesh.maxConnectionAgeMs,
       maxConnectionAgeGraceMs: config.mesh.maxConnectionAgeGraceMs,
+      tls: config.mesh.tls,
+      maxMessageBytes: config.mesh.maxMessageBytes,
     });
     const port = await server.listen(config.host, config.port);
     closers.push(() => server.shutdown(config.shutdownGraceMs));
     log.info({ host: config.host, port }, "flowgate listening");
+    if (config.mesh.tls !== undefined)
+      log.info({ clientCertificates: config.mesh.tls.clientCaFile !== undefined }, "TLS on");
     const metricsEndpoint =
       metrics === undefined
         ? undefined
@@ -94,7 +108,7 @@ export async function startApp(
       log.info({ port: metricsEndpoint.port }, "metrics listening");
     }
     const health = monitorDatabaseHealth(
-      () => database.ping(),
+      (signal) => database.ping(signal),
       (serving) => server.health.set(serving ? "SERVING" : "NOT_SERVING"),
       DATABASE_HEALTH_INTERVAL_MS,
       log,
@@ -112,6 +126,7 @@ export async function startApp(
         clock: useCases.clock,
         ids: uuidv7Ids,
         log,
+        observer: server.orchestrations,
       };
       const services = startBackgroundServices(
         createBackgroundServices(deps, config.backgroundServices),
@@ -119,9 +134,16 @@ export async function startApp(
         metrics && ((service, outcome) => metrics.backgroundRun(service, outcome)),
       );
       // Stopped first (closers run in reverse), so no tick starts against a closing pool.
-      closers.push(() => services.stop());
+      closers.push(() =>
+        closeWithin("the background services", services.stop(), DATABASE_CLOSE_DEADLINE_MS, log),
+      );
     }
-    return { port, metricsPort: metricsEndpoint?.port, stop: closeAll };
+    const stop = () => {
+      // Streams end and readiness drops before anything else stops (closers run after).
+      server.startDrain();
+      return closeAll();
+    };
+    return { port, metricsPort: metricsEndpoint?.port, stop };
   } catch (error) {
     await closeAll();
     throw error;
@@ -132,21 +154,25 @@ export async function startApp(
 const DATABASE_HEALTH_INTERVAL_MS = 2000;
 
 /**
- * How long closing the database may take at shutdown. A pooled connection that died inside a
- * transaction is never returned to the pool (Kysely skips the release when the rollback
- * fails), and the pool would wait for it forever; the loops make such a transaction likely
- * when the database goes away.
+ * How long stopping the background services, and then closing the database, may each take at
+ * shutdown: both wait for queries in flight, which a database that does not answer (a frozen
+ * host, a network partition) never finishes.
  */
 const DATABASE_CLOSE_DEADLINE_MS = 5000;
 
-async function closeWithin(closing: Promise<void>, ms: number, log: Logger): Promise<void> {
+async function closeWithin(
+  what: string,
+  closing: Promise<void>,
+  ms: number,
+  log: Logger,
+): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<"late">((resolve) => {
     timer = setTimeout(() => resolve("late"), ms);
   });
   try {
     if ((await Promise.race([closing, deadline])) === "late") {
-      log.warn({ deadlineMs: ms }, "database did not close in time; leaving it to process exit");
+      log.warn({ deadlineMs: ms }, `${what} did not close in time; leaving it to process exit`);
     }
   } finally {
     clearTimeout(timer);

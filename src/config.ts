@@ -2,7 +2,7 @@
  * The process configuration, parsed once from the environment. This is the only module
  * that reads `process.env`; everything else receives a frozen {@link Config}.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { accessSync, constants, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -27,6 +27,11 @@ export interface Config {
    * reaper may free it (`FLOWGATE_TAG_SLOT_LEASE_SECONDS`; Prefect: effectively forever).
    */
   readonly tagSlotLeaseSeconds: number;
+  /**
+   * Every way into PENDING or RUNNING takes a deployment slot, not only SCHEDULED → PENDING
+   * (`FLOWGATE_STRICT_DEPLOYMENT_LIMITS`; default `false`, Prefect's behaviour).
+   */
+  readonly strictDeploymentLimits: boolean;
   readonly mesh: MeshConfig;
   readonly batching: BatchingConfig;
 }
@@ -44,18 +49,45 @@ export interface BatchingConfig {
 export interface MeshConfig {
   /** Prometheus `/metrics` port (`FLOWGATE_METRICS_PORT`); undefined: no endpoint. */
   readonly metricsPort: number | undefined;
-  /** Accepted bearer tokens (`FLOWGATE_AUTH_TOKENS`); undefined: authentication off. */
+  /**
+   * Accepted bearer tokens (`FLOWGATE_AUTH_TOKENS`, a literal list, or
+   * `FLOWGATE_AUTH_TOKENS_FILE`, one per line); undefined: authentication off.
+   */
   readonly authTokens: readonly string[] | undefined;
+  /** TLS on the gRPC port (`FLOWGATE_TLS_*`); undefined: plaintext. */
+  readonly tls: TlsConfig | undefined;
   /** Unary calls in flight beyond this get RESOURCE_EXHAUSTED (`FLOWGATE_MAX_IN_FLIGHT`, 0: off). */
   readonly maxInFlight: number;
   /** Database connections in the pool (`FLOWGATE_DB_POOL_SIZE`). */
   readonly dbPoolSize: number;
+  /**
+   * How long a call waits for a pooled database connection, or for a new one to connect,
+   * before it fails UNAVAILABLE (`FLOWGATE_DB_ACQUIRE_TIMEOUT_MS`).
+   */
+  readonly dbAcquireTimeoutMs: number;
   readonly keepaliveTimeMs: number;
   readonly keepaliveTimeoutMs: number;
   readonly maxConnectionAgeMs: number;
   readonly maxConnectionAgeGraceMs: number;
   /** OTLP/HTTP collector base URL for traces (`FLOWGATE_OTLP_ENDPOINT`); undefined: no tracing. */
   readonly otlpEndpoint: string | undefined;
+  /**
+   * Requests larger than this are refused before they are decoded, so one call cannot exhaust
+   * the heap (`FLOWGATE_MAX_MESSAGE_BYTES`, 4 MiB).
+   */
+  readonly maxMessageBytes: number;
+}
+
+/** Certificate files of the gRPC port, re-read while the server runs (cert-manager rotates them). */
+export interface TlsConfig {
+  /** PEM certificate chain (`FLOWGATE_TLS_CERT_FILE`). */
+  readonly certFile: string;
+  /** PEM private key (`FLOWGATE_TLS_KEY_FILE`). */
+  readonly keyFile: string;
+  /** PEM CA bundle; when set, clients must present a certificate it signed (`FLOWGATE_TLS_CLIENT_CA_FILE`). */
+  readonly clientCaFile: string | undefined;
+  /** How often the files are checked for a change (`FLOWGATE_TLS_RELOAD_SECONDS`). */
+  readonly reloadSeconds: number;
 }
 
 export interface BackgroundServicesConfig {
@@ -90,6 +122,9 @@ export class ConfigError extends Error {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+/** The default of `FLOWGATE_DB_ACQUIRE_TIMEOUT_MS`, also for pools opened without a Config. */
+export const DEFAULT_DB_ACQUIRE_TIMEOUT_MS = 5000;
+
 export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Config {
   return Object.freeze({
     host: nonEmpty(env, "FLOWGATE_HOST") ?? "0.0.0.0",
@@ -100,6 +135,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     shutdownGraceMs: integer(env, "FLOWGATE_SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
     backgroundServices: backgroundServices(env),
     tagSlotLeaseSeconds: seconds(env, "FLOWGATE_TAG_SLOT_LEASE_SECONDS", 300, 1, 365 * DAY),
+    strictDeploymentLimits: boolean(env, "FLOWGATE_STRICT_DEPLOYMENT_LIMITS", false),
     mesh: mesh(env),
     batching: Object.freeze({
       batchesInFlight: integer(env, "FLOWGATE_BATCHES_IN_FLIGHT", 2, 1, 64),
@@ -114,8 +150,16 @@ function mesh(env: Env): MeshConfig {
     metricsPort:
       metricsPort === undefined ? undefined : integer(env, "FLOWGATE_METRICS_PORT", 0, 0, 65535),
     authTokens: authTokens(env),
+    tls: tls(env),
     maxInFlight: integer(env, "FLOWGATE_MAX_IN_FLIGHT", 256, 0, 1_000_000),
     dbPoolSize: integer(env, "FLOWGATE_DB_POOL_SIZE", 10, 1, 1000),
+    dbAcquireTimeoutMs: integer(
+      env,
+      "FLOWGATE_DB_ACQUIRE_TIMEOUT_MS",
+      DEFAULT_DB_ACQUIRE_TIMEOUT_MS,
+      100,
+      600_000,
+    ),
     keepaliveTimeMs: integer(env, "FLOWGATE_KEEPALIVE_TIME_MS", 30_000, 1000, 86_400_000),
     keepaliveTimeoutMs: integer(env, "FLOWGATE_KEEPALIVE_TIMEOUT_MS", 10_000, 1000, 600_000),
     maxConnectionAgeMs: integer(env, "FLOWGATE_MAX_CONNECTION_AGE_MS", 300_000, 1000, 86_400_000),
@@ -127,20 +171,92 @@ function mesh(env: Env): MeshConfig {
       86_400_000,
     ),
     otlpEndpoint: httpUrl(env, "FLOWGATE_OTLP_ENDPOINT"),
+    maxMessageBytes: integer(env, "FLOWGATE_MAX_MESSAGE_BYTES", 4 * MIB, 64 * KIB, 16 * MIB),
   });
 }
 
-/** A comma-separated list, or the path of a file with one token per line. */
+/**
+ * `FLOWGATE_AUTH_TOKENS` is a literal comma-separated list; `FLOWGATE_AUTH_TOKENS_FILE` names a
+ * file (a mounted Secret) with one token per line, `#` starting a comment line.
+ */
 function authTokens(env: Env): readonly string[] | undefined {
-  const raw = nonEmpty(env, "FLOWGATE_AUTH_TOKENS");
-  if (raw === undefined) return undefined;
-  const fromFile = existsSync(raw) ? readFileSync(raw, "utf8").split(/\r?\n/) : raw.split(",");
-  const tokens = fromFile
-    .map((token) => token.trim())
-    .filter((token) => token !== "" && !token.startsWith("#"));
+  const literal = nonEmpty(env, "FLOWGATE_AUTH_TOKENS");
+  const file = nonEmpty(env, "FLOWGATE_AUTH_TOKENS_FILE");
+  if (literal !== undefined && file !== undefined) {
+    throw new ConfigError(
+      "FLOWGATE_AUTH_TOKENS_FILE",
+      "set either FLOWGATE_AUTH_TOKENS or FLOWGATE_AUTH_TOKENS_FILE, not both",
+    );
+  }
+  if (file !== undefined) {
+    const tokens = tokenList(readableFile(env, "FLOWGATE_AUTH_TOKENS_FILE").split(/\r?\n/));
+    if (tokens.length === 0)
+      throw new ConfigError("FLOWGATE_AUTH_TOKENS_FILE", `${file} contains no token`);
+    return tokens;
+  }
+  if (literal === undefined) return undefined;
+  const tokens = tokenList(literal.split(","));
   if (tokens.length === 0) throw new ConfigError("FLOWGATE_AUTH_TOKENS", "names no token");
-  return Object.freeze(tokens);
+  // A path here would silently become a token: the file form has its own variable.
+  if (tokens.some((token) => /^\.{0,2}\//.test(token))) {
+    throw new ConfigError(
+      "FLOWGATE_AUTH_TOKENS",
+      "looks like a file path; a file of tokens goes in FLOWGATE_AUTH_TOKENS_FILE",
+    );
+  }
+  return tokens;
 }
+
+function tokenList(lines: readonly string[]): readonly string[] {
+  return Object.freeze(
+    lines.map((token) => token.trim()).filter((token) => token !== "" && !token.startsWith("#")),
+  );
+}
+
+function tls(env: Env): TlsConfig | undefined {
+  const certFile = nonEmpty(env, "FLOWGATE_TLS_CERT_FILE");
+  const keyFile = nonEmpty(env, "FLOWGATE_TLS_KEY_FILE");
+  const clientCaFile = nonEmpty(env, "FLOWGATE_TLS_CLIENT_CA_FILE");
+  if (certFile === undefined && keyFile === undefined) {
+    if (clientCaFile !== undefined) {
+      throw new ConfigError(
+        "FLOWGATE_TLS_CLIENT_CA_FILE",
+        "needs FLOWGATE_TLS_CERT_FILE and FLOWGATE_TLS_KEY_FILE",
+      );
+    }
+    return undefined;
+  }
+  if (certFile === undefined)
+    throw new ConfigError("FLOWGATE_TLS_CERT_FILE", "needed with FLOWGATE_TLS_KEY_FILE");
+  if (keyFile === undefined)
+    throw new ConfigError("FLOWGATE_TLS_KEY_FILE", "needed with FLOWGATE_TLS_CERT_FILE");
+  readableFile(env, "FLOWGATE_TLS_CERT_FILE");
+  readableFile(env, "FLOWGATE_TLS_KEY_FILE");
+  if (clientCaFile !== undefined) readableFile(env, "FLOWGATE_TLS_CLIENT_CA_FILE");
+  return Object.freeze({
+    certFile,
+    keyFile,
+    clientCaFile,
+    reloadSeconds: seconds(env, "FLOWGATE_TLS_RELOAD_SECONDS", 60, 1, DAY),
+  });
+}
+
+/** The text of the file that variable `name` names; missing, unreadable or empty: exit 2. */
+function readableFile(env: Env, name: string): string {
+  const file = nonEmpty(env, name) ?? "";
+  try {
+    accessSync(file, constants.R_OK);
+    if (!statSync(file).isFile()) throw new Error("not a file");
+  } catch {
+    throw new ConfigError(name, `cannot read ${file}`);
+  }
+  const text = readFileSync(file, "utf8");
+  if (text.trim() === "") throw new ConfigError(name, `${file} is empty`);
+  return text;
+}
+
+const KIB = 1024;
+const MIB = 1024 * KIB;
 
 /** Loops may run as often as every 0.1 s and as seldom as once a day. */
 const LOOP_MIN = 0.1;

@@ -46,12 +46,12 @@ export function createUseCases(
     deployments: new DeploymentUseCases(() => new MikroDeploymentRepository(orm.em.fork())),
     flowRuns,
     resumeFlowRun: new ResumeFlowRun(flowRunStore, flowRuns),
-    flowRunWatcher: new RunWatcher(flowRunStore, notifications, "flow run"),
+    flowRunWatcher: new RunWatcher(flowRunStore, notifications, "flow_run"),
     leases: new LeaseUseCases(flowRunStore, taskRunStore, clock),
     tagLimits: new TagLimitUseCases(
       () => new MikroTagLimitRepository(orm.em.fork(), clock, ids, settings.tagSlotLeaseSeconds),
     ),
     taskRuns: new TaskRunUseCases(taskRunStore, clock, ids),
-    taskRunWatcher: new RunWatcher(taskRunStore, notifications, "task run"),
+    taskRunWatcher: new RunWatcher(taskRunStore, notifications, "task_run"),
   };
 }

@@ -4,7 +4,8 @@
  * with the deployment, in the same transaction.
  */
 import type { ConcurrencyOptions } from "../domain/index.ts";
-import { InvalidArgumentError, NotFoundError } from "../domain/index.ts";
+import { NotFoundError } from "../domain/index.ts";
+import { type Cursor, type Page, type PageRequest, readPage } from "./paging.ts";
 
 export interface DeploymentRecord {
   readonly id: string;
@@ -29,6 +30,12 @@ export interface DeploymentRepository {
   findById(id: string): Promise<DeploymentRecord | undefined>;
   update(id: string, fields: DeploymentFields): Promise<DeploymentRecord | undefined>;
   delete(id: string): Promise<boolean>;
+  /** Deployments after the cursor in (created, id) order, of one flow when `flowId` is set. */
+  list(
+    limit: number,
+    after: Cursor | undefined,
+    flowId: string | null,
+  ): Promise<DeploymentRecord[]>;
 }
 
 export class DeploymentUseCases {
@@ -39,7 +46,6 @@ export class DeploymentUseCases {
   }
 
   async create(flowId: string, fields: DeploymentFields): Promise<DeploymentRecord> {
-    validate(fields);
     const created = await this.#deployments().create(flowId, fields);
     if (created === undefined) throw new NotFoundError("flow", flowId);
     return created;
@@ -52,7 +58,6 @@ export class DeploymentUseCases {
   }
 
   async update(id: string, fields: DeploymentFields): Promise<DeploymentRecord> {
-    validate(fields);
     const updated = await this.#deployments().update(id, fields);
     if (updated === undefined) throw new NotFoundError("deployment", id);
     return updated;
@@ -61,17 +66,13 @@ export class DeploymentUseCases {
   async delete(id: string): Promise<void> {
     if (!(await this.#deployments().delete(id))) throw new NotFoundError("deployment", id);
   }
-}
 
-function validate(fields: DeploymentFields): void {
-  if (fields.concurrencyLimit !== null && fields.concurrencyLimit < 0) {
-    throw new InvalidArgumentError("concurrency_limit", "must be >= 0");
-  }
-  const grace = fields.concurrencyOptions?.gracePeriodSeconds;
-  if (grace != null && (grace < 60 || grace > 86_400)) {
-    throw new InvalidArgumentError(
-      "concurrency_options.grace_period_seconds",
-      "must be between 60 and 86400",
+  list(request: PageRequest, flowId: string | null): Promise<Page<DeploymentRecord>> {
+    const deployments = this.#deployments();
+    return readPage(
+      request,
+      (limit, after) => deployments.list(limit, after, flowId),
+      (deployment) => deployment,
     );
   }
 }

@@ -4,16 +4,11 @@
  * persistence may share with other runs' transitions). A subflow's states are mirrored onto
  * its parent task run in that transaction.
  */
-import {
-  type FlowRun,
-  InvalidArgumentError,
-  NotFoundError,
-  RunNotFoundError,
-  type StateInit,
-} from "../domain/index.ts";
+import { type FlowRun, NotFoundError, RunNotFoundError, type StateInit } from "../domain/index.ts";
 import {
   type Clock,
   CoreFlowPolicy,
+  CreateFlowRunPolicy,
   type FlowOrchestrationDeps,
   flowRunPolicies,
   type IdGenerator,
@@ -61,19 +56,27 @@ export class FlowRunUseCases extends RunUseCases<
     super(store, flowRunOrchestration, "flow_run", clock, ids);
   }
 
-  /** Creates the run (idempotent on flow + idempotency key) and applies its initial state by force. */
+  /**
+   * Creates the run (idempotent on flow + idempotency key) and applies its initial state with
+   * CreateFlowRunPolicy (the minimal policy, plus strict deployment limits when on). An
+   * initial state that is aborted (strict limits on a deployment limit of 0) creates nothing.
+   */
   create(
     fields: NewFlowRun,
     initial: StateInit | null,
   ): Promise<{ record: FlowRunRecord; created: boolean }> {
-    return this.createWith(async (tx) => {
-      const inserted = await tx.insertFlowRun(fields);
-      if ("missing" in inserted) {
-        const id = inserted.missing === "flow" ? fields.flowId : (fields.deploymentId ?? "");
-        throw new NotFoundError(inserted.missing, id);
-      }
-      return inserted;
-    }, initial);
+    return this.createWith(
+      async (tx) => {
+        const inserted = await tx.insertFlowRun(fields);
+        if ("missing" in inserted) {
+          const id = inserted.missing === "flow" ? fields.flowId : (fields.deploymentId ?? "");
+          throw new NotFoundError(inserted.missing, id);
+        }
+        return inserted;
+      },
+      initial,
+      CreateFlowRunPolicy,
+    );
   }
 
   /** Proposes a state; the outcome (ACCEPT/REJECT/WAIT/ABORT) is in the result. */
@@ -81,8 +84,8 @@ export class FlowRunUseCases extends RunUseCases<
     return this.propose(command.flowRunId, command);
   }
 
+  /** Stores `value`, JSON text (the transport has checked it). */
   async putInput(flowRunId: string, key: string, value: string): Promise<void> {
-    parseJson("value", value);
     await this.store.transaction(async (tx) => {
       if ((await tx.lock(flowRunId)) === null) throw new RunNotFoundError("flow_run", flowRunId);
       await tx.putInput(flowRunId, key, value);
@@ -93,13 +96,5 @@ export class FlowRunUseCases extends RunUseCases<
     const value = await this.store.transaction((tx) => tx.readInput(flowRunId, key));
     if (value === null) throw new NotFoundError("flow run input", `${flowRunId}/${key}`);
     return value;
-  }
-}
-
-export function parseJson(field: string, text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new InvalidArgumentError(field, "is not valid JSON");
   }
 }

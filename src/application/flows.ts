@@ -2,7 +2,7 @@
  * Flow use cases. Each call runs in its own unit of work, which the repository factory
  * provides; the application never touches the ORM directly.
  */
-import { NotFoundError } from "../domain/service-errors.ts";
+import { NotFoundError } from "../domain/index.ts";
 import { type Page, type PageRequest, readPage } from "./paging.ts";
 
 export interface Flow {
@@ -20,6 +20,7 @@ export interface FlowRepository {
   findById(id: string): Promise<Flow | undefined>;
   /** Flows after the cursor in (created, id) order. */
   list(limit: number, after: { created: Date; id: string } | undefined): Promise<Flow[]>;
+  /** Deletes the flow with its runs, freeing the concurrency slots they hold. */
   delete(id: string): Promise<boolean>;
 }
 

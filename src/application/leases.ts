@@ -3,13 +3,10 @@
  * id from its PENDING state's details); a running task keeps its tag slots by renewing with
  * its task-run id, which moves the expiry of every tag slot it holds.
  */
-import { InvalidArgumentError, NotFoundError } from "../domain/index.ts";
+import { NotFoundError } from "../domain/index.ts";
 import type { Clock } from "../orchestration/index.ts";
 import type { FlowRunStore } from "./flow-run-store.ts";
 import type { TaskRunStore } from "./task-run-store.ts";
-
-/** Longest renewal accepted, one day: a holder that needs more must renew again. */
-export const MAX_LEASE_SECONDS = 86_400;
 
 export class LeaseUseCases {
   readonly #flowRuns: FlowRunStore;
@@ -24,12 +21,6 @@ export class LeaseUseCases {
 
   /** Resolves to the new expiration; NOT_FOUND once the lease (or every tag slot) was released or reaped. */
   async renew(leaseId: string, durationSeconds: number): Promise<Date> {
-    if (!(durationSeconds > 0 && durationSeconds <= MAX_LEASE_SECONDS)) {
-      throw new InvalidArgumentError(
-        "lease_duration",
-        `must be between 0 and ${MAX_LEASE_SECONDS} seconds`,
-      );
-    }
     const deploymentLease = await this.#flowRuns.transaction(async ({ deps }) =>
       (await deps.leases.renewLease(leaseId, durationSeconds))
         ? deps.leases.readLease(leaseId)

@@ -2,10 +2,9 @@
  * Keyset paging. A page token is an opaque, URL-safe encoding of the last item's
  * (created, id): stable under concurrent inserts, unlike offsets.
  */
-import { InvalidArgumentError } from "../domain/service-errors.ts";
+import { InvalidArgumentError } from "../domain/index.ts";
 
 export const DEFAULT_PAGE_SIZE = 100;
-export const MAX_PAGE_SIZE = 1000;
 
 export interface PageRequest {
   readonly pageSize: number;
@@ -23,11 +22,8 @@ export interface Cursor {
   readonly id: string;
 }
 
-/** Applies the default and the bounds of `page_size`. */
+/** Applies the default of `page_size` (the contract bounds it: 0 to 1000). */
 export function pageRequest(pageSize: number, pageToken: string): PageRequest {
-  if (pageSize < 0 || pageSize > MAX_PAGE_SIZE) {
-    throw new InvalidArgumentError("page_size", `must be between 0 and ${MAX_PAGE_SIZE}`);
-  }
   return { pageSize: pageSize === 0 ? DEFAULT_PAGE_SIZE : pageSize, pageToken };
 }
 

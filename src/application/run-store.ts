@@ -78,6 +78,10 @@ export interface RunStore<R, Tx, Rec, F> {
   transaction<T>(work: (tx: Tx) => Promise<T>, options?: TransactionOptions): Promise<T>;
   find(runId: string): Promise<Rec | null>;
   list(filter: F, limit: number, after: Cursor | undefined): Promise<Rec[]>;
+  /**
+   * Deletes the run (a flow run with its task runs) and frees the concurrency slots and
+   * leases they hold, in one transaction; `false` when the run does not exist.
+   */
   delete(runId: string): Promise<boolean>;
   /** The run's states, oldest first; `null` when the run does not exist. */
   listStates(runId: string): Promise<State[] | null>;

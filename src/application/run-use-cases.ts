@@ -1,6 +1,6 @@
 /**
  * The use cases both run kinds share, written once and generic over the run kind: reads,
- * deletion, run creation (insert, then force the initial state) and SetState — build the
+ * deletion, run creation (insert, then apply the initial state) and SetState — build the
  * proposed state once the run is locked, run its policy through the engine with the kind's
  * ports, in a transaction persistence may share with other runs' transitions. Outcomes are
  * values; only a missing run, bad input or an infrastructure fault throws.
@@ -11,6 +11,7 @@
  */
 import {
   buildState,
+  RunCreationRefusedError,
   type RunKind,
   RunNotFoundError,
   type State,
@@ -24,6 +25,7 @@ import {
   orchestrateTransition,
   type Policy,
   type RunPolicies,
+  SetStateStatus,
   type StateWriter,
 } from "../orchestration/index.ts";
 import { type Page, type PageRequest, readPage } from "./paging.ts";
@@ -173,12 +175,16 @@ export class RunUseCases<
   }
 
   /**
-   * Creates a run with `insert` (idempotent: an existing run is found instead) and forces
-   * its initial state (PENDING when none is given) onto a run that was created.
+   * Creates a run with `insert` (idempotent: an existing run is found instead) and applies
+   * its initial state (PENDING when none is given) to a run that was created: by force, or
+   * unforced through `policy` when one is given (CreateFlowRunPolicy). An initial state that
+   * policy aborts would leave a run without a state, so the creation is refused
+   * ({@link RunCreationRefusedError}) and rolls back.
    */
   protected async createWith(
     insert: (tx: Tx) => Promise<LockedRun<R> & { readonly created: boolean }>,
     initial: StateInit | null,
+    policy?: Policy<R, D>,
   ): Promise<{ record: Rec; created: boolean }> {
     const { runId, created } = await this.store.transaction(async (tx) => {
       const inserted = await insert(tx);
@@ -188,10 +194,25 @@ export class RunUseCases<
           this.ids.newId(),
           this.clock.now(),
         );
-        await orchestrateIn(this.#kind, tx, inserted, state, true);
+        const result = await orchestrateIn(
+          this.#kind,
+          tx,
+          inserted,
+          state,
+          policy === undefined,
+          policy,
+        );
+        refuseAbortedCreation(result);
       }
       return { runId: inserted.run.id, created: inserted.created };
     });
     return { record: await this.get(runId), created };
   }
+}
+
+/** A run whose initial state was aborted would have no state: the creation rolls back. */
+function refuseAbortedCreation(result: OrchestrationResult<unknown, unknown>): void {
+  if (result.status !== SetStateStatus.ABORT) return;
+  const { details } = result;
+  throw new RunCreationRefusedError(details.type === "abort_details" ? (details.reason ?? "") : "");
 }

@@ -39,7 +39,6 @@ export class TagLimitUseCases {
   }
 
   create(tag: string, concurrencyLimit: number): Promise<TagLimitRecord> {
-    if (concurrencyLimit < 0) throw new InvalidArgumentError("concurrency_limit", "must be >= 0");
     return this.#limits().upsert(tag, concurrencyLimit);
   }
 

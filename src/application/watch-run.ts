@@ -4,7 +4,7 @@
  * sends is read from the outbox after the last sequence number it sent, so a missed or
  * coalesced notification loses nothing.
  */
-import { NotFoundError, type State } from "../domain/index.ts";
+import { type RunKind, RunNotFoundError, type State } from "../domain/index.ts";
 import type { RunEventNotifications } from "./flow-run-store.ts";
 
 /** Where a watcher reads a run's committed states (flow-run and task-run stores). */
@@ -16,16 +16,16 @@ export interface WatchSource {
 export class RunWatcher {
   readonly #store: WatchSource;
   readonly #notifications: RunEventNotifications;
-  readonly #entity: string;
+  readonly #runKind: RunKind;
 
-  /** @param entity names the run kind in NOT_FOUND errors ("flow run", "task run"). */
-  constructor(store: WatchSource, notifications: RunEventNotifications, entity: string) {
+  /** @param runKind names the run kind in NOT_FOUND errors. */
+  constructor(store: WatchSource, notifications: RunEventNotifications, runKind: RunKind) {
     this.#store = store;
     this.#notifications = notifications;
-    this.#entity = entity;
+    this.#runKind = runKind;
   }
 
-  /** Sends states until `signal` aborts; rejects with NotFoundError for an unknown run. */
+  /** Sends states until `signal` aborts; rejects with RunNotFoundError for an unknown run. */
   async watch(
     runId: string,
     signal: AbortSignal,
@@ -39,7 +39,7 @@ export class RunWatcher {
     });
     try {
       const start = await this.#store.watchStart(runId);
-      if (start === null) throw new NotFoundError(this.#entity, runId);
+      if (start === null) throw new RunNotFoundError(this.#runKind, runId);
       let seq = start.seq;
       if (start.state !== null) await send(start.state);
       while (!signal.aborted) {

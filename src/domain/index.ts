@@ -12,12 +12,24 @@ export type {
   LeaseMetadata,
   TagConcurrencyLimit,
 } from "./concurrency.ts";
+export type { ErrorReason, NotFoundEntity } from "./errors.ts";
 export {
+  AlreadyExistsError,
   ConcurrencySlotReleaseError,
+  ConcurrentUpdateError,
+  FlowgateError,
+  InvalidArgumentError,
+  InvalidRequestError,
+  NotFoundError,
   OrchestrationError,
+  QUOTED_VALUE_LENGTH,
+  quoteValue,
+  RunCreationRefusedError,
   RunNotFoundError,
+  StorageUnavailableError,
   TaskRunFlowRunNotFoundError,
   TransitionAlreadyValidatedError,
+  truncateText,
 } from "./errors.ts";
 export type {
   CreatedBy,
@@ -30,21 +42,8 @@ export type {
   TaskRun,
   TaskRunPolicy,
 } from "./run.ts";
-export {
-  defaultFlowRunPolicy,
-  defaultTaskRunPolicy,
-  MAX_TASK_RETRY_DELAYS,
-  validateTaskRunPolicy,
-} from "./run.ts";
-export {
-  AlreadyExistsError,
-  ConcurrentUpdateError,
-  FailedPreconditionError,
-  InvalidArgumentError,
-  NotFoundError,
-  StorageUnavailableError,
-} from "./service-errors.ts";
-export type { JsonValue, State, StateDetails, StateInit } from "./state.ts";
+export { defaultFlowRunPolicy, defaultTaskRunPolicy } from "./run.ts";
+export type { JsonValue, State, StateDecision, StateDetails, StateInit } from "./state.ts";
 export { buildState, copyState, freshCopy, isPersistedResult } from "./state.ts";
 export {
   defaultStateName,

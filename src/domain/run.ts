@@ -5,7 +5,6 @@
  * Persistence hands rules an object of this shape whose mutations are saved with the
  * transition's transaction; rules never know how.
  */
-import { InvalidArgumentError } from "./service-errors.ts";
 import type { StateType } from "./state-type.ts";
 
 /** Which kind of run a state belongs to. */
@@ -100,27 +99,4 @@ export function defaultFlowRunPolicy(): FlowRunPolicy {
 /** The default task-run policy: no retries. */
 export function defaultTaskRunPolicy(): TaskRunPolicy {
   return { retries: null, retryDelay: null, retryJitterFactor: null };
-}
-
-/** At most this many per-retry delays (spec §1.6). */
-export const MAX_TASK_RETRY_DELAYS = 50;
-
-/**
- * Check a task run's `empirical_policy` as Prefect's TaskRunPolicy validators do (spec
- * §1.6), with their messages: more than 50 retry delays, or a negative jitter factor, throw
- * {@link InvalidArgumentError} naming the field.
- */
-export function validateTaskRunPolicy(policy: TaskRunPolicy): void {
-  if (Array.isArray(policy.retryDelay) && policy.retryDelay.length > MAX_TASK_RETRY_DELAYS) {
-    throw new InvalidArgumentError(
-      "empirical_policy.retry_delay",
-      "Can not configure more than 50 retry delays per task.",
-    );
-  }
-  if (policy.retryJitterFactor !== null && policy.retryJitterFactor < 0) {
-    throw new InvalidArgumentError(
-      "empirical_policy.retry_jitter_factor",
-      "`retry_jitter_factor` must be >= 0.",
-    );
-  }
 }

@@ -41,6 +41,26 @@ export interface StateDetails {
   deploymentConcurrencyLeaseId?: string | null;
 }
 
+/**
+ * Why a stored state exists: the orchestration that wrote it, kept with the state in the
+ * same write so that a run's history explains itself. Only ACCEPT and REJECT write states.
+ */
+export interface StateDecision {
+  /** The policy that ran, e.g. "CoreFlowPolicy" ("MinimalFlowPolicy" when forced). */
+  readonly policy: string;
+  /** The policy's rules whose before-hook ran, in priority order (transforms left out). */
+  readonly firedRules: readonly string[];
+  /**
+   * Fired rules that fizzled: a later rule changed the transition, so they ran their
+   * cleanup hook instead of their after-hook.
+   */
+  readonly fizzledRules: readonly string[];
+  /** Whether a rule rejected the proposal and wrote this state in its place. */
+  readonly rejected: boolean;
+  /** The rejecting rule's reason; `null` when the proposal was accepted. */
+  readonly reason: string | null;
+}
+
 /** A run state (spec §1.2). */
 export interface State {
   /** Server-generated UUIDv7; internal callers may supply one. */
@@ -54,6 +74,11 @@ export interface State {
   stateDetails: StateDetails;
   /** The result, or `null` when the state carries none. */
   data: JsonValue | null;
+  /**
+   * The decision that wrote this state: set by the engine just before the write, and read
+   * back with the run's history; absent where it was not read (or predates decisions).
+   */
+  decision?: StateDecision | null;
 }
 
 /** What it takes to build a state; everything but the type has a default. */

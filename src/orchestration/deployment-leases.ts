@@ -60,6 +60,23 @@ export async function acquireDeploymentSlot(
 }
 
 /**
+ * The lease the flow run already holds on `limitId` (also an expired one not yet reaped: its
+ * slot is still counted), renewed for `ttlSeconds`. Resolves its id, or `null` when the run
+ * holds none.
+ */
+export async function keepHeldDeploymentSlot(
+  ports: LeasePorts,
+  limitId: string,
+  flowRunId: string,
+  ttlSeconds: number,
+): Promise<string | null> {
+  const [held] = await ports.leases.readLeasesHeldBy(limitId, flowRunHolder(flowRunId));
+  if (held === undefined) return null;
+  await ports.leases.renewLease(held.id, ttlSeconds);
+  return held.id;
+}
+
+/**
  * Release the lease `leaseId` if it still exists and the flow run holds it: give back its
  * slots on each of its limits, then delete it. Resolves whether it released anything.
  * Rejects with {@link ConcurrencySlotReleaseError} when a limit of the lease is gone.

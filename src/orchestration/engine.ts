@@ -6,7 +6,8 @@
  *    intended transition; both keep priority order.
  * 3. Enter every step in order: all policy rules, then all global transforms.
  * 4. Validate: write the (possibly changed) proposal through the {@link StateWriter} port, or,
- *    when nothing is proposed, keep the current state (§2.7).
+ *    when nothing is proposed, keep the current state (§2.7). The written state carries its
+ *    {@link StateDecision} (policy, rules fired and fizzled), so history explains itself.
  * 5. Exit every entered step in reverse (global transforms first, then policy rules), even
  *    when something threw: an explicit LIFO stack, so after-hook errors do not skip the
  *    remaining exits.
@@ -15,7 +16,7 @@
  * The caller owns the transaction: the engine never commits, and any exception means the
  * caller must roll back.
  */
-import { copyState, type State } from "../domain/index.ts";
+import { copyState, type State, type StateDecision } from "../domain/index.ts";
 import { OrchestrationContext, type OrchestrationParameters } from "./context.ts";
 import { abortDetails, type ResponseDetails, SetStateStatus } from "./outcome.ts";
 import { choosePolicy, type Policy, type RunPolicies } from "./policy.ts";
@@ -70,10 +71,8 @@ export async function orchestrateTransition<R, D>(
     requested: request.policy,
     proposedState: request.proposedState,
   });
-  const steps = [
-    ...policy.compileTransitionRules(from, to),
-    ...request.policies.global.compileTransitionRules(from, to),
-  ];
+  const policySteps = policy.compileTransitionRules(from, to);
+  const steps = [...policySteps, ...request.policies.global.compileTransitionRules(from, to)];
   const context = new OrchestrationContext<R, D>({
     run: request.run,
     deps: request.deps,
@@ -92,7 +91,8 @@ export async function orchestrateTransition<R, D>(
       await step.enter();
       entered.push(step);
     }
-    await validateProposedState(context, request.stateWriter);
+    const decision = () => decisionOf(context, entered.slice(0, policySteps.length));
+    await validateProposedState(context, request.stateWriter, decision);
   } catch (error) {
     failure = { error };
   }
@@ -124,9 +124,11 @@ export async function orchestrateTransition<R, D>(
 async function validateProposedState<R, D>(
   context: OrchestrationContext<R, D>,
   writer: StateWriter<R>,
+  decision: () => StateDecision,
 ): Promise<void> {
   try {
     const proposed = context.proposedState;
+    if (proposed !== null) proposed.decision = decision();
     // The current state is re-read in Prefect, so the validated state never aliases the
     // initial one: cleanup hooks that edit the validated details must not touch the initial.
     context.validatedState =
@@ -139,4 +141,23 @@ async function validateProposedState<R, D>(
     context.responseStatus = SetStateStatus.ABORT;
     context.responseDetails = abortDetails(`Error validating state: ${reprError(error)}`);
   }
+}
+
+/**
+ * The decision a written state keeps: computed just before the write, when every rule has
+ * been entered and the outcome can no longer change (see {@link OrchestrationStep.willFizzle}).
+ * Only the policy's own rules are listed; the global transforms run on every transition.
+ */
+function decisionOf<R, D>(
+  context: OrchestrationContext<R, D>,
+  policySteps: readonly OrchestrationStep[],
+): StateDecision {
+  const details = context.responseDetails;
+  return {
+    policy: context.policyName,
+    firedRules: policySteps.filter((step) => step.hasFired()).map((step) => step.name),
+    fizzledRules: policySteps.filter((step) => step.willFizzle()).map((step) => step.name),
+    rejected: context.responseStatus === SetStateStatus.REJECT,
+    reason: details.type === "reject_details" ? details.reason : null,
+  };
 }

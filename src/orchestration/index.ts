@@ -4,6 +4,7 @@
  */
 export type { OrchestrationContextInit, OrchestrationParameters } from "./context.ts";
 export { OrchestrationContext } from "./context.ts";
+export { EARLIEST_TIME_MS, LATEST_TIME_MS, timeAfterDelay } from "./delayed-time.ts";
 export type { LeasePorts } from "./deployment-leases.ts";
 export {
   acquireDeploymentSlot,
@@ -36,6 +37,7 @@ export {
 export { BackgroundTaskPolicy } from "./policies/background-task.ts";
 export { CoreFlowPolicy } from "./policies/core-flow.ts";
 export { CoreTaskPolicy } from "./policies/core-task.ts";
+export { CreateFlowRunPolicy } from "./policies/create-flow-run.ts";
 export { flowPoliciesByName, flowRunPolicies } from "./policies/flow-run-policies.ts";
 export { GlobalFlowPolicy } from "./policies/global-flow.ts";
 export { GlobalTaskPolicy } from "./policies/global-task.ts";
@@ -108,6 +110,7 @@ export { RenameReruns } from "./rules/rename-reruns.ts";
 export { RetryFailedFlows } from "./rules/retry-failed-flows.ts";
 export { RetryFailedTasks, taskRetryDelaySeconds } from "./rules/retry-failed-tasks.ts";
 export { SecureFlowConcurrencySlots } from "./rules/secure-flow-concurrency-slots.ts";
+export { SecureFlowConcurrencySlotsStrictly } from "./rules/secure-flow-concurrency-slots-strictly.ts";
 export { SecureTaskConcurrencySlots } from "./rules/secure-task-concurrency-slots.ts";
 export { SetEndTime } from "./rules/set-end-time.ts";
 export { SetExpectedStartTime } from "./rules/set-expected-start-time.ts";

@@ -55,6 +55,7 @@ export abstract class OrchestrationRule<R = Run, D = CoreDeps> implements Orches
   readonly fromStateType: TransitionEnd;
   #toStateType: TransitionEnd;
   #invalidOnEntry: boolean | undefined;
+  #fired = false;
 
   constructor(
     context: OrchestrationContext<R, D>,
@@ -99,6 +100,15 @@ export abstract class OrchestrationRule<R = Run, D = CoreDeps> implements Orches
     return this.invalidTransition();
   }
 
+  hasFired(): boolean {
+    return this.#fired;
+  }
+
+  /** What {@link exit} will decide: valid on exit, and fizzled. */
+  willFizzle(): boolean {
+    return this.#fired && !this.invalid() && this.fizzled();
+  }
+
   /**
    * Run the before-hook on a safe copy. An exception becomes an ABORT of the transition and
    * is recorded on the context, to be rethrown after every exit has run.
@@ -108,6 +118,7 @@ export abstract class OrchestrationRule<R = Run, D = CoreDeps> implements Orches
     try {
       const entry = this.context.safeCopy();
       await this.beforeTransition(entry.initialState, entry.proposedState, entry);
+      this.#fired = true;
       this.context.ruleSignature.push(this.name);
     } catch (error) {
       this.context.proposedState = null;

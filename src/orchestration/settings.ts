@@ -3,7 +3,7 @@
  *
  * The engine never reads the environment: the composition root builds this object from its
  * config (overriding what it must) and every rule reads the same values. Defaults are
- * Prefect's, except for flowgate's own `tagSlotLeaseSeconds`.
+ * Prefect's, except for flowgate's own `tagSlotLeaseSeconds` and `strictDeploymentLimits`.
  */
 
 /** The engine's settings; see {@link defaultOrchestrationSettings} for the defaults. */
@@ -29,9 +29,19 @@ export interface OrchestrationSettings {
   readonly maxCacheKeyLength: number;
   /** `TRUNCATE_STATE_MESSAGES_AT`: state messages in event payloads are cut beyond this. */
   readonly truncateStateMessagesAt: number;
+  /**
+   * flowgate's own (default `false`, Prefect's behaviour): when `true`, a deployed run takes
+   * a deployment slot on every way into PENDING or RUNNING, not only SCHEDULED → PENDING,
+   * and is turned away as SecureFlowConcurrencySlots turns it away when none is free
+   * (SecureFlowConcurrencySlotsStrictly).
+   */
+  readonly strictDeploymentLimits: boolean;
 }
 
-/** Prefect's defaults (spec §1.9); `tagSlotLeaseSeconds` 300, like a deployment lease. */
+/**
+ * Prefect's defaults (spec §1.9); `tagSlotLeaseSeconds` 300, like a deployment lease;
+ * `strictDeploymentLimits` off.
+ */
 export function defaultOrchestrationSettings(
   overrides: Partial<OrchestrationSettings> = {},
 ): OrchestrationSettings {
@@ -43,6 +53,7 @@ export function defaultOrchestrationSettings(
     maximumConcurrencySlotWaitSeconds: 30,
     maxCacheKeyLength: 2000,
     truncateStateMessagesAt: 100_000,
+    strictDeploymentLimits: false,
     ...overrides,
   });
 }

@@ -27,10 +27,20 @@ export function allStatesExcept(...excluded: TransitionEnd[]): StateTypeSet {
 
 /** An instantiated rule or transform, as the engine drives it. */
 export interface OrchestrationStep {
+  /** The step's name as responses report it. */
+  readonly name: string;
   /** Run the before-hook (if the step applies). */
   enter(): Promise<void>;
   /** Run the after-hook or the cleanup hook (if the step applies). */
   exit(): Promise<void>;
+  /** Whether the before-hook ran (and returned). */
+  hasFired(): boolean;
+  /**
+   * Whether `exit` will run the cleanup hook rather than the after-hook. Exact once the state
+   * is validated: only the rule primitives change a transition's types, and they refuse to
+   * run after validation. The engine records it with the state it writes.
+   */
+  willFizzle(): boolean;
 }
 
 /**

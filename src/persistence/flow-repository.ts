@@ -4,6 +4,7 @@ import type { Flow, FlowRepository } from "../application/flows.ts";
 import { FlowEntity } from "./entities/index.ts";
 import { translatingErrors } from "./errors.ts";
 import { afterCursor } from "./keyset.ts";
+import { deleteFlowFreeingSlots } from "./run-deletion.ts";
 
 export class MikroFlowRepository implements FlowRepository {
   readonly #em: EntityManager;
@@ -46,10 +47,9 @@ export class MikroFlowRepository implements FlowRepository {
   }
 
   delete(id: string) {
-    return translatingErrors(async () => {
-      const deleted = await this.#em.nativeDelete(FlowEntity, { id });
-      return deleted > 0;
-    });
+    return translatingErrors(() =>
+      this.#em.transactional((em) => deleteFlowFreeingSlots(em, id, new Date())),
+    );
   }
 }
 

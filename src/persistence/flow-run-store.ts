@@ -3,7 +3,7 @@
  * (whose ports all work inside the unit of work of the transaction, and whose task runs are
  * the same transaction's), run creation and run inputs.
  */
-import type { MikroORM } from "@mikro-orm/postgresql";
+import type { EntityManager, MikroORM } from "@mikro-orm/postgresql";
 import type {
   FlowRunFilter,
   FlowRunPorts,
@@ -26,6 +26,7 @@ import { flowRunDependents } from "./orchestration/lock-runs.ts";
 import { PgEventOutbox, PgStateTimestamps } from "./orchestration/run-ports.ts";
 import { PgStateWriter } from "./orchestration/state-writer.ts";
 import type { HeldRun, OrchestrationUnitOfWork } from "./orchestration/unit-of-work.ts";
+import { deleteFlowRunFreeingSlots } from "./run-deletion.ts";
 import { FLOW_RUNS } from "./run-kinds.ts";
 import { PgRunStore, type RunStoreOptions } from "./run-store.ts";
 import { pgTextArray } from "./sql.ts";
@@ -68,6 +69,11 @@ export class PgFlowRunStore extends PgRunStore<
     if (filter.stateTypes.length > 0) where.push({ stateType: { $in: [...filter.stateTypes] } });
     if (filter.tags.length > 0) where.push({ tags: { $contains: [...filter.tags] } });
     return where;
+  }
+
+  /** Deletes the flow run and its task runs, freeing the slots and leases they hold. */
+  protected override deleteRun(em: EntityManager, flowRunId: string): Promise<boolean> {
+    return deleteFlowRunFreeingSlots(em, flowRunId, this.options.clock.now());
   }
 }
 

@@ -5,9 +5,9 @@
  * The LeaseStore contract says a lease is released exactly once, by whoever deletes its row.
  * So the reaper deletes first (`DELETE … RETURNING`), skipping rows a transition holds
  * locked (it is releasing or renewing them right now), and decrements only for the rows it
- * actually deleted. Lock order matches the transitions': lease rows, then limit rows, the
- * limits of the whole batch locked up front in id order so two reapers or a reaper and a
- * transition never wait on each other in a cycle.
+ * actually deleted (freed-lease-slots.ts). Lock order matches the transitions': lease rows,
+ * then limit rows, the limits of the whole batch locked up front in id order so two reapers
+ * or a reaper and a transition never wait on each other in a cycle.
  *
  * Expired tag-slot holders are simpler: the holder row *is* the slot, so one
  * `DELETE … WHERE expires_at < now … RETURNING` per batch frees them. Rows a transition
@@ -17,7 +17,7 @@
 import type { MikroORM } from "@mikro-orm/postgresql";
 import type { ExpiredLeaseReaper, ReapedLease, ReapedTagSlot } from "../application/background.ts";
 import { translatingErrors } from "./errors.ts";
-import { PgGlobalConcurrencyLimits } from "./orchestration/global-limits.ts";
+import { giveBackDeletedLeaseSlots } from "./freed-lease-slots.ts";
 
 interface DeletedLeaseRow {
   id: string;
@@ -50,35 +50,21 @@ export class PgExpiredLeaseReaper implements ExpiredLeaseReaper {
            returning id, resource_ids, slots, created_at`,
           [now, limit],
         );
-        if (deleted.length === 0) return [];
-        const limitIds = [...new Set(deleted.flatMap((row) => row.resource_ids))].sort();
-        const locked = await em.execute<{ id: string }[]>(
-          `select id from concurrency_limit_v2 where id in (?) order by id for update`,
-          [limitIds],
-        );
-        const existing = new Set(locked.map((row) => row.id));
-        const limits = new PgGlobalConcurrencyLimits(em, { now: () => now });
-        const reaped: ReapedLease[] = [];
-        for (const row of deleted) {
-          const present = row.resource_ids.filter((id) => existing.has(id));
-          const slots = Number(row.slots);
-          const occupancySeconds = Math.max(
+        const reaped = deleted.map((row) => ({
+          id: row.id,
+          resourceIds: row.resource_ids,
+          slots: Number(row.slots),
+          occupancySeconds: Math.max(
             0,
             (now.getTime() - new Date(row.created_at).getTime()) / 1000,
-          );
-          // The limits are locked by this transaction, so every present id matches a row.
-          if (!(await limits.decrementActiveSlots(present, slots, occupancySeconds))) {
-            throw new Error(`lease ${row.id}: a locked concurrency limit vanished`);
-          }
-          reaped.push({
-            leaseId: row.id,
-            resourceIds: row.resource_ids,
-            slots,
-            occupancySeconds,
-            missingLimitIds: row.resource_ids.filter((id) => !existing.has(id)),
-          });
-        }
-        return reaped;
+          ),
+        }));
+        const missing = await giveBackDeletedLeaseSlots(em, reaped, now);
+        return reaped.map(({ id, ...lease }) => ({
+          leaseId: id,
+          ...lease,
+          missingLimitIds: lease.resourceIds.filter((limitId) => missing.has(limitId)),
+        }));
       }),
     );
   }

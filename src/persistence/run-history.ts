@@ -1,6 +1,7 @@
 /**
  * Reads of a run's committed history shared by flow runs and task runs (List*RunStates,
- * Watch*Run): the two kinds differ only in their table names.
+ * Watch*Run): the two kinds differ only in their table names. History comes with each
+ * state's decision (the policy and the rules that fired and fizzled when it was written).
  */
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { State } from "../domain/index.ts";
@@ -31,7 +32,7 @@ export async function listStates(
   runId: string,
 ): Promise<State[] | null> {
   const rows = await em.execute<(Partial<StateColumns> & { run: string })[]>(
-    `select r.id as run, s.id, s.type, s.name, s."timestamp", s.message, s.state_details, s.data
+    `select r.id as run, s.id, s.type, s.name, s."timestamp", s.message, s.state_details, s.data, s.decision
      from ${tables.run} r left join ${tables.state} s on s.${tables.runColumn} = r.id
      where r.id = ? order by s."timestamp"`,
     [runId],
@@ -48,7 +49,7 @@ export async function statesSince(
   afterSeq: number,
 ): Promise<{ seq: number; state: State }[]> {
   const rows = await em.execute<(StateColumns & { seq: string })[]>(
-    `select e.seq, s.id, s.type, s.name, s."timestamp", s.message, s.state_details, s.data
+    `select e.seq, s.id, s.type, s.name, s."timestamp", s.message, s.state_details, s.data, s.decision
      from event e join ${tables.state} s on s.id = e.id
      where e.resource_id = ? and e.seq > ? order by e.seq`,
     [runId, afterSeq],
@@ -67,7 +68,7 @@ export async function watchStart(
 ): Promise<{ state: State | null; seq: number } | null> {
   const rows = await em.execute<(Partial<StateColumns> & { seq: string | null })[]>(
     `select (select max(seq) from event where resource_id = r.id) as seq,
-       s.id, s.type, s.name, s."timestamp", s.message, s.state_details, s.data
+       s.id, s.type, s.name, s."timestamp", s.message, s.state_details, s.data, s.decision
      from ${tables.run} r left join ${tables.state} s on s.id = r.state_id where r.id = ?`,
     [runId],
   );

@@ -1,6 +1,7 @@
 /**
  * Rows ↔ domain for states, flow runs and task runs. State details are JSONB; their three time fields
- * are stored as ISO strings and revived as Dates on the way back.
+ * are stored as ISO strings and revived as Dates on the way back. A state's decision is JSONB
+ * too, stored as the domain object; rows that do not select it leave it out.
  */
 import type {
   FlowRun,
@@ -8,6 +9,7 @@ import type {
   JsonValue,
   RunBookkeeping,
   State,
+  StateDecision,
   StateDetails,
   StateType,
   TaskRun,
@@ -32,6 +34,8 @@ export interface StateRow {
   message?: string | null;
   stateDetails: Record<string, unknown>;
   data?: unknown;
+  /** Absent when the query did not select it; `null` for states written before decisions. */
+  decision?: unknown;
 }
 
 export function detailsToJson(details: StateDetails): Record<string, unknown> {
@@ -61,6 +65,7 @@ export function stateFromRow(row: StateRow): State {
     message: row.message ?? null,
     stateDetails: detailsFromJson(row.stateDetails),
     data: (row.data ?? null) as JsonValue | null,
+    ...(row.decision !== undefined && { decision: row.decision as StateDecision | null }),
   };
 }
 
@@ -74,6 +79,7 @@ export function stateColumns(state: State) {
     message: state.message,
     stateDetails: detailsToJson(state.stateDetails),
     data: state.data,
+    decision: state.decision ?? null,
   };
 }
 
@@ -193,6 +199,7 @@ export interface StateColumns {
   message: string | null;
   state_details: Record<string, unknown>;
   data: unknown;
+  decision?: unknown;
 }
 
 export function stateFromColumns(row: StateColumns): State {

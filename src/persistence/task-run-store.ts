@@ -2,7 +2,7 @@
  * Task runs in PostgreSQL: the generic run store for the task kind, its transaction view
  * (whose ports all work inside the unit of work of the transaction) and run creation.
  */
-import type { MikroORM } from "@mikro-orm/postgresql";
+import type { EntityManager, MikroORM } from "@mikro-orm/postgresql";
 import type { TransitionOptions } from "../application/run-store.ts";
 import type {
   NewTaskRun,
@@ -24,6 +24,7 @@ import {
   PgTaskRunStateCache,
 } from "./orchestration/task-ports.ts";
 import type { HeldRun, OrchestrationUnitOfWork } from "./orchestration/unit-of-work.ts";
+import { deleteTaskRunFreeingSlots } from "./run-deletion.ts";
 import { TASK_RUNS } from "./run-kinds.ts";
 import { PgRunStore, type RunStoreOptions } from "./run-store.ts";
 import { pgTextArray } from "./sql.ts";
@@ -69,6 +70,11 @@ export class PgTaskRunStore extends PgRunStore<
     if (filter.stateTypes.length > 0) where.push({ stateType: { $in: [...filter.stateTypes] } });
     if (filter.tags.length > 0) where.push({ tags: { $contains: [...filter.tags] } });
     return where;
+  }
+
+  /** Deletes the task run, freeing the slots and leases it holds. */
+  protected override deleteRun(em: EntityManager, taskRunId: string): Promise<boolean> {
+    return deleteTaskRunFreeingSlots(em, taskRunId, this.options.clock.now());
   }
 }
 

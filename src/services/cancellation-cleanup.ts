@@ -18,8 +18,7 @@
  * nested subflows one level per CANCELLED parent, tick after tick.
  */
 import type { BackgroundQueries, ExclusiveLocks } from "../application/background.ts";
-import type { FlowRunUseCases } from "../application/flow-runs.ts";
-import type { TaskRunUseCases } from "../application/task-runs.ts";
+import type { FlowRunProposer, TaskRunProposer } from "../application/orchestration-observer.ts";
 import { StateType } from "../domain/index.ts";
 import type { Logger } from "../logger.ts";
 import { proposeForCandidates, proposeInState, proposeTaskInState } from "./proposals.ts";
@@ -33,8 +32,8 @@ export const PARENT_CANCELLED_MESSAGE = "The parent flow run was cancelled.";
 const BATCH_SIZE = 200;
 
 export interface CancellationCleanupOptions {
-  readonly flowRuns: FlowRunUseCases;
-  readonly taskRuns: TaskRunUseCases;
+  readonly flowRuns: FlowRunProposer;
+  readonly taskRuns: TaskRunProposer;
   readonly queries: BackgroundQueries;
   readonly locks: ExclusiveLocks;
   readonly log: Logger;

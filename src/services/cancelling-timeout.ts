@@ -5,7 +5,7 @@
  * proposal. Child task runs and subflows are cleaned up once task runs exist.
  */
 import type { BackgroundQueries, ExclusiveLocks } from "../application/background.ts";
-import type { FlowRunUseCases } from "../application/flow-runs.ts";
+import type { FlowRunProposer } from "../application/orchestration-observer.ts";
 import { StateType } from "../domain/index.ts";
 import type { Logger } from "../logger.ts";
 import { type Clock, CoreFlowPolicy, type IdGenerator } from "../orchestration/index.ts";
@@ -20,7 +20,7 @@ export const CANCELLING_TIMEOUT_MESSAGE =
 const BATCH_SIZE = 200;
 
 export interface CancelStaleCancellingOptions {
-  readonly flowRuns: FlowRunUseCases;
+  readonly flowRuns: FlowRunProposer;
   readonly queries: BackgroundQueries;
   readonly locks: ExclusiveLocks;
   readonly clock: Clock;

@@ -2,6 +2,10 @@
  * Health follows the database: while it does not answer, every replica reports NOT_SERVING
  * (so load balancers and Kubernetes readiness route around it), and SERVING again once it
  * answers — without a restart.
+ *
+ * Each ping has its own deadline, which also ends its wait for a pooled connection: a
+ * database that does not answer turns health NOT_SERVING within one interval, and no ping
+ * is left waiting behind it.
  */
 import type { Logger } from "../logger.ts";
 
@@ -9,8 +13,12 @@ export interface DatabaseHealthMonitor {
   stop(): void;
 }
 
+/**
+ * Pings every `intervalMs`, each ping aborted after `intervalMs`.
+ * @param ping resolves when the database answers; rejects when `signal` aborts.
+ */
 export function monitorDatabaseHealth(
-  ping: () => Promise<void>,
+  ping: (signal: AbortSignal) => Promise<void>,
   setServing: (serving: boolean) => void,
   intervalMs: number,
   log: Logger,
@@ -21,7 +29,7 @@ export function monitorDatabaseHealth(
     if (checking) return;
     checking = true;
     try {
-      const ok = await withTimeout(ping(), intervalMs).then(
+      const ok = await ping(AbortSignal.timeout(intervalMs)).then(
         () => true,
         () => false,
       );
@@ -38,12 +46,4 @@ export function monitorDatabaseHealth(
   const timer = setInterval(() => void check(), intervalMs);
   timer.unref();
   return { stop: () => clearInterval(timer) };
-}
-
-function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<void>((_, reject) => {
-    timer = setTimeout(() => reject(new Error("ping timed out")), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

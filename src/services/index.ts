@@ -7,8 +7,13 @@ import type {
   ExclusiveLocks,
   ExpiredLeaseReaper,
 } from "../application/background.ts";
-import type { FlowRunUseCases } from "../application/flow-runs.ts";
-import type { TaskRunUseCases } from "../application/task-runs.ts";
+import {
+  type FlowRunProposer,
+  type OrchestrationObserver,
+  observedFlowRuns,
+  observedTaskRuns,
+  type TaskRunProposer,
+} from "../application/orchestration-observer.ts";
 import type { BackgroundServicesConfig } from "../config.ts";
 import type { Logger } from "../logger.ts";
 import type { Clock, IdGenerator } from "../orchestration/index.ts";
@@ -40,16 +45,21 @@ export {
 } from "./pause-expirations.ts";
 export type { BackgroundService, TickResult } from "./service.ts";
 
+/** The origin of the background services' proposals in their telemetry. */
+const BACKGROUND = "background";
+
 /** What the services need, all injected (the clock too, so tests drive ticks). */
 export interface BackgroundServiceDeps {
-  readonly flowRuns: FlowRunUseCases;
-  readonly taskRuns: TaskRunUseCases;
+  readonly flowRuns: FlowRunProposer;
+  readonly taskRuns: TaskRunProposer;
   readonly queries: BackgroundQueries;
   readonly reaper: ExpiredLeaseReaper;
   readonly locks: ExclusiveLocks;
   readonly clock: Clock;
   readonly ids: IdGenerator;
   readonly log: Logger;
+  /** Records each proposal (a span and a count), as the RPCs' orchestrations are. */
+  readonly observer?: OrchestrationObserver | undefined;
 }
 
 /**
@@ -60,7 +70,9 @@ export function createBackgroundServices(
   deps: BackgroundServiceDeps,
   config: BackgroundServicesConfig,
 ): BackgroundService[] {
-  const { flowRuns, taskRuns, queries, reaper, locks, clock, ids, log } = deps;
+  const { queries, reaper, locks, clock, ids, log, observer } = deps;
+  const flowRuns = observer ? observedFlowRuns(deps.flowRuns, observer, BACKGROUND) : deps.flowRuns;
+  const taskRuns = observer ? observedTaskRuns(deps.taskRuns, observer, BACKGROUND) : deps.taskRuns;
   return [
     new MarkLateRuns({
       flowRuns,

@@ -5,7 +5,7 @@
  * CANCEL_NEW deployment instead.
  */
 import type { BackgroundQueries, ExclusiveLocks } from "../application/background.ts";
-import type { FlowRunUseCases } from "../application/flow-runs.ts";
+import type { FlowRunProposer } from "../application/orchestration-observer.ts";
 import { StateType } from "../domain/index.ts";
 import type { Logger } from "../logger.ts";
 import { type Clock, MarkLateRunsPolicy } from "../orchestration/index.ts";
@@ -18,7 +18,7 @@ export const LATE_RUNS_LOCK_KEY = 1;
 const BATCH_SIZE = 400;
 
 export interface MarkLateRunsOptions {
-  readonly flowRuns: FlowRunUseCases;
+  readonly flowRuns: FlowRunProposer;
   readonly queries: BackgroundQueries;
   readonly locks: ExclusiveLocks;
   readonly clock: Clock;

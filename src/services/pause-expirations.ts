@@ -4,7 +4,7 @@
  * still in the expired pause state is failed: one resumed meanwhile is left alone.
  */
 import type { BackgroundQueries, ExclusiveLocks } from "../application/background.ts";
-import type { FlowRunUseCases } from "../application/flow-runs.ts";
+import type { FlowRunProposer } from "../application/orchestration-observer.ts";
 import { StateType } from "../domain/index.ts";
 import type { Logger } from "../logger.ts";
 import type { Clock } from "../orchestration/index.ts";
@@ -18,7 +18,7 @@ export const PAUSE_EXPIRED_MESSAGE = "The flow was paused and never resumed.";
 const BATCH_SIZE = 200;
 
 export interface FailExpiredPausesOptions {
-  readonly flowRuns: FlowRunUseCases;
+  readonly flowRuns: FlowRunProposer;
   readonly queries: BackgroundQueries;
   readonly locks: ExclusiveLocks;
   readonly clock: Clock;

@@ -7,16 +7,9 @@
  * moment earlier. Flow runs and task runs are guarded the same way.
  */
 import type { RunInState, TaskRunInState } from "../application/background.ts";
-import type {
-  FlowOrchestrationResult,
-  FlowRunUseCases,
-  SetFlowRunStateCommand,
-} from "../application/flow-runs.ts";
-import type {
-  SetTaskRunStateCommand,
-  TaskOrchestrationResult,
-  TaskRunUseCases,
-} from "../application/task-runs.ts";
+import type { FlowOrchestrationResult, SetFlowRunStateCommand } from "../application/flow-runs.ts";
+import type { FlowRunProposer, TaskRunProposer } from "../application/orchestration-observer.ts";
+import type { SetTaskRunStateCommand, TaskOrchestrationResult } from "../application/task-runs.ts";
 import { NotFoundError, type State } from "../domain/index.ts";
 import type { Logger } from "../logger.ts";
 
@@ -56,7 +49,7 @@ export type Proposal = Omit<SetFlowRunStateCommand, "flowRunId" | "precondition"
 
 /** Proposes `proposal` for the candidate if it is still in the state it was selected in. */
 export async function proposeInState(
-  flowRuns: FlowRunUseCases,
+  flowRuns: FlowRunProposer,
   candidate: RunInState,
   proposal: Proposal,
 ): Promise<ProposalOutcome> {
@@ -81,7 +74,7 @@ export type TaskProposal = Omit<
 
 /** Proposes `proposal` for the task run if it is still in the state it was selected in. */
 export async function proposeTaskInState(
-  taskRuns: TaskRunUseCases,
+  taskRuns: TaskRunProposer,
   candidate: TaskRunInState,
   proposal: TaskProposal,
 ): Promise<TaskProposalOutcome> {

@@ -5,11 +5,15 @@
  * otherwise every call gets the same inert span and no provider is created or registered, so
  * tracing costs a function call. Nothing is registered globally even when on: the tracer is
  * used directly, which keeps the process's OTel globals free for an embedding application.
- * Only src/transport imports OpenTelemetry; handlers see the {@link RpcSpan} interface.
+ * Background proposals, which no RPC carries, get a root "orchestration" span of their own.
+ * Attributes follow the OpenTelemetry RPC semantic conventions (`rpc.system`, `rpc.service`,
+ * `rpc.method`, `rpc.grpc.status_code`; a server span is an error only for the codes that
+ * convention lists). Only src/transport imports OpenTelemetry; handlers see {@link RpcSpan}.
  */
 import type { Metadata } from "@grpc/grpc-js";
 import {
   type Attributes,
+  type Context,
   ROOT_CONTEXT,
   type Span,
   SpanKind,
@@ -27,29 +31,15 @@ import {
   type SpanExporter,
   TracerProvider,
 } from "@opentelemetry/sdk-trace";
-
-/** What an orchestration returns that a trace reports (a flow or task run's result). */
-export interface TracedOrchestration {
-  readonly status: string;
-  readonly context: {
-    readonly policyName: string;
-    readonly ruleSignature: readonly string[];
-    readonly finalizationSignature: readonly string[];
-    readonly fizzledRules: readonly string[];
-  };
-}
-
-/** Which proposal an orchestration span is about. */
-export interface OrchestrationSubject {
-  readonly runKind: "flow_run" | "task_run";
-  readonly runId: string;
-  readonly dryRun: boolean;
-}
+import type {
+  ObservedOrchestration,
+  OrchestrationSubject,
+} from "../application/orchestration-observer.ts";
 
 /** The span of one RPC, as the bridge and the handlers see it. */
 export interface RpcSpan {
   /** Runs `orchestrate` inside an "orchestration" child span that records its outcome and rules. */
-  orchestration<T extends TracedOrchestration>(
+  orchestration<T extends ObservedOrchestration>(
     subject: OrchestrationSubject,
     orchestrate: () => Promise<T>,
   ): Promise<T>;
@@ -62,6 +52,11 @@ export interface Tracing {
   readonly enabled: boolean;
   /** Starts the SERVER span of `method` (`/pkg.Service/Method`), child of the caller's trace. */
   startRpcSpan(method: string, metadata: Metadata): RpcSpan;
+  /** Runs `orchestrate` inside a root "orchestration" span (a proposal no RPC carries). */
+  orchestration<T extends ObservedOrchestration>(
+    subject: OrchestrationSubject,
+    orchestrate: () => Promise<T>,
+  ): Promise<T>;
   /** Flushes pending spans to the exporter and stops it (bounded; never throws). */
   shutdown(): Promise<void>;
 }
@@ -73,8 +68,12 @@ export interface TracingOptions {
   readonly exporter?: SpanExporter | undefined;
 }
 
-/** grpc.status.OK, without importing grpc-js at run time. */
-const GRPC_OK = 0;
+/**
+ * The gRPC codes that make a SERVER span an error (OpenTelemetry RPC conventions: UNKNOWN,
+ * DEADLINE_EXCEEDED, UNIMPLEMENTED, INTERNAL, UNAVAILABLE, DATA_LOSS); the others are the
+ * caller's problem, not the server's. Numbers, so that tracing needs no grpc-js at run time.
+ */
+const SERVER_ERROR_CODES: ReadonlySet<number> = new Set([2, 4, 12, 13, 14, 15]);
 
 /** How long shutdown may wait for the last export. */
 const SHUTDOWN_DEADLINE_MS = 5000;
@@ -88,6 +87,7 @@ export const INERT_SPAN: RpcSpan = {
 const NOOP_TRACING: Tracing = {
   enabled: false,
   startRpcSpan: () => INERT_SPAN,
+  orchestration: (_subject, orchestrate) => orchestrate(),
   shutdown: async () => {},
 };
 
@@ -124,6 +124,8 @@ export function createTracing(options: TracingOptions = {}): Tracing {
       );
       return rpcSpan(tracer, span);
     },
+    orchestration: (subject, orchestrate) =>
+      orchestrationSpan(tracer, ROOT_CONTEXT, subject, orchestrate),
     async shutdown() {
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<void>((resolve) => {
@@ -139,42 +141,13 @@ export function createTracing(options: TracingOptions = {}): Tracing {
 }
 
 function rpcSpan(tracer: Tracer, span: Span): RpcSpan {
+  const parent = trace.setSpan(ROOT_CONTEXT, span);
   return {
-    async orchestration(subject, orchestrate) {
-      const child = tracer.startSpan(
-        "orchestration",
-        {
-          attributes: {
-            "flowgate.run_kind": subject.runKind,
-            "flowgate.run_id": subject.runId,
-            "flowgate.dry_run": subject.dryRun,
-          },
-        },
-        trace.setSpan(ROOT_CONTEXT, span),
-      );
-      try {
-        const result = await orchestrate();
-        const { context } = result;
-        child.setAttributes({
-          "flowgate.policy": context.policyName,
-          "flowgate.status": result.status,
-        } satisfies Attributes);
-        for (const rule of context.ruleSignature) child.addEvent("rule.before", ruleAttr(rule));
-        for (const rule of context.finalizationSignature)
-          child.addEvent("rule.after", ruleAttr(rule));
-        for (const rule of context.fizzledRules) child.addEvent("rule.fizzled", ruleAttr(rule));
-        return result;
-      } catch (error) {
-        child.recordException(error instanceof Error ? error : String(error));
-        child.setStatus({ code: SpanStatusCode.ERROR });
-        throw error;
-      } finally {
-        child.end();
-      }
-    },
+    orchestration: (subject, orchestrate) =>
+      orchestrationSpan(tracer, parent, subject, orchestrate),
     end(code, message) {
       span.setAttribute("rpc.grpc.status_code", code);
-      if (code !== GRPC_OK) {
+      if (SERVER_ERROR_CODES.has(code)) {
         span.setStatus(
           message === undefined
             ? { code: SpanStatusCode.ERROR }
@@ -184,6 +157,40 @@ function rpcSpan(tracer: Tracer, span: Span): RpcSpan {
       span.end();
     },
   };
+}
+
+/** An "orchestration" span under `parent`: the outcome, the policy and one event per rule. */
+async function orchestrationSpan<T extends ObservedOrchestration>(
+  tracer: Tracer,
+  parent: Context,
+  subject: OrchestrationSubject,
+  orchestrate: () => Promise<T>,
+): Promise<T> {
+  const attributes: Attributes = {
+    "flowgate.run_kind": subject.runKind,
+    "flowgate.run_id": subject.runId,
+    "flowgate.dry_run": subject.dryRun,
+  };
+  if (subject.origin !== undefined) attributes["flowgate.origin"] = subject.origin;
+  const span = tracer.startSpan("orchestration", { attributes }, parent);
+  try {
+    const result = await orchestrate();
+    span.setAttribute("flowgate.status", result.status);
+    const { context } = result;
+    if (context !== null) {
+      span.setAttribute("flowgate.policy", context.policyName);
+      for (const rule of context.ruleSignature) span.addEvent("rule.before", ruleAttr(rule));
+      for (const rule of context.finalizationSignature) span.addEvent("rule.after", ruleAttr(rule));
+      for (const rule of context.fizzledRules) span.addEvent("rule.fizzled", ruleAttr(rule));
+    }
+    return result;
+  } catch (error) {
+    span.recordException(error instanceof Error ? error : String(error));
+    span.setStatus({ code: SpanStatusCode.ERROR });
+    throw error;
+  } finally {
+    span.end();
+  }
 }
 
 const ruleAttr = (rule: string): Attributes => ({ "flowgate.rule": rule });

@@ -4,7 +4,7 @@ import { type Client, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { type App, startApp } from "../../src/app.ts";
 import { loadConfig } from "../../src/config.ts";
-import { createLogger } from "../../src/logger.ts";
+import { createLogger, type Logger } from "../../src/logger.ts";
 import { createTestDatabase, type TestDatabase } from "./database.ts";
 
 export interface TestServer {
@@ -15,7 +15,11 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+/** @param log replaces the default logger, e.g. to capture the lines a test asserts on. */
+export async function startTestServer(
+  env: Record<string, string> = {},
+  log?: Logger,
+): Promise<TestServer> {
   const database = await createTestDatabase();
   const config = loadConfig({
     FLOWGATE_HOST: "127.0.0.1",
@@ -26,7 +30,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   });
   const app = await startApp(
     config,
-    createLogger(process.env.TEST_LOG_LEVEL === "debug" ? "debug" : "silent"),
+    log ?? createLogger(process.env.TEST_LOG_LEVEL === "debug" ? "debug" : "silent"),
   );
   const address = `http://127.0.0.1:${app.port}`;
   const transport = createGrpcTransport({ baseUrl: address });

@@ -1,7 +1,8 @@
 /**
  * CoreFlowPolicy (spec §3): the rules of SetFlowRunState and ResumeFlowRun, in priority
  * order. RemoveDeploymentConcurrencyLeaseForOldClientVersions is left out: it exists only
- * for old clients (preface "Drop").
+ * for old clients (preface "Drop"). SecureFlowConcurrencySlotsStrictly is flowgate's own and
+ * applies only with the `strictDeploymentLimits` setting.
  */
 import type { FlowRun } from "../../domain/index.ts";
 import { Policy } from "../policy.ts";
@@ -20,6 +21,7 @@ import { PreventPendingTransitions } from "../rules/prevent-pending-transitions.
 import { ReleaseFlowConcurrencySlots } from "../rules/release-flow-concurrency-slots.ts";
 import { RetryFailedFlows } from "../rules/retry-failed-flows.ts";
 import { SecureFlowConcurrencySlots } from "../rules/secure-flow-concurrency-slots.ts";
+import { SecureFlowConcurrencySlotsStrictly } from "../rules/secure-flow-concurrency-slots-strictly.ts";
 import { ValidateDeploymentConcurrencyAtRunning } from "../rules/validate-deployment-concurrency-at-running.ts";
 import { WaitForScheduledTime } from "../rules/wait-for-scheduled-time.ts";
 
@@ -33,6 +35,7 @@ export const CoreFlowPolicy = new Policy<FlowRun, FlowOrchestrationDeps>("CoreFl
   PreventPendingTransitions,
   ValidateDeploymentConcurrencyAtRunning,
   SecureFlowConcurrencySlots,
+  SecureFlowConcurrencySlotsStrictly,
   EnsureOnlyScheduledFlowsMarkedLate,
   HandlePausingFlows,
   HandleResumingPausedFlows,

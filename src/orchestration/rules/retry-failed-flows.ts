@@ -7,6 +7,7 @@
  * dropped (preface).
  */
 import { type FlowRun, type State, StateType } from "../../domain/index.ts";
+import { timeAfterDelay } from "../delayed-time.ts";
 import type { FlowContext } from "../flow-context.ts";
 import { newState } from "../new-state.ts";
 import type { FlowOrchestrationDeps } from "../ports.ts";
@@ -31,8 +32,7 @@ export class RetryFailedFlows extends OrchestrationRule<FlowRun, FlowOrchestrati
       policy.retryType = null;
       return;
     }
-    const delayMs = (policy.retryDelay || 0) * 1000;
-    const scheduledTime = new Date(deps.clock.now().getTime() + delayMs);
+    const scheduledTime = timeAfterDelay(deps.clock.now(), policy.retryDelay || 0);
     policy.resuming = false;
     policy.pauseKeys = [];
     policy.retryType = "in_process";

@@ -10,6 +10,7 @@
  * counts as no delay (Prefect raises IndexError).
  */
 import { type State, StateType, type TaskRun, type TaskRunPolicy } from "../../domain/index.ts";
+import { timeAfterDelay } from "../delayed-time.ts";
 import { clampedPoissonInterval } from "../jitter.ts";
 import { newState } from "../new-state.ts";
 import type { RandomSource, TaskOrchestrationDeps } from "../ports.ts";
@@ -20,7 +21,8 @@ import type { TaskContext } from "../task-context.ts";
 /**
  * The delay before retry number `runCount` (1-based attempt that just failed), in seconds:
  * `retry_delay[min(n − 1, len − 1)]` for a list (a negative index counts from the end, as in
- * Python), else `retry_delay or 0`; jittered when a jitter factor is set and the delay > 0.
+ * Python), else `retry_delay or 0`; jittered when a jitter factor is set and the delay is
+ * positive and finite (jittering an infinite delay would give NaN).
  */
 export function taskRetryDelaySeconds(
   policy: TaskRunPolicy,
@@ -38,7 +40,9 @@ export function taskRetryDelaySeconds(
     base = delays || 0;
   }
   const jitter = policy.retryJitterFactor;
-  return jitter && base > 0 ? clampedPoissonInterval(base, jitter, random) : base;
+  return jitter && base > 0 && Number.isFinite(base)
+    ? clampedPoissonInterval(base, jitter, random)
+    : base;
 }
 
 /** Turns RUNNING → FAILED into AwaitingRetry while retries remain. */
@@ -58,7 +62,7 @@ export class RetryFailedTasks extends OrchestrationRule<TaskRun, TaskOrchestrati
     const delay = taskRetryDelaySeconds(policy, run.runCount, deps.random);
     if (proposed.stateDetails.retriable === false) return;
     if (policy.retries === null || run.runCount > policy.retries) return;
-    const scheduledTime = new Date(deps.clock.now().getTime() + delay * 1000);
+    const scheduledTime = timeAfterDelay(deps.clock.now(), delay);
     this.rejectTransition(
       newState(deps, {
         type: StateType.SCHEDULED,

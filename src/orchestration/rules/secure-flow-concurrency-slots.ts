@@ -26,7 +26,7 @@ const LIMIT_REACHED = "Deployment concurrency limit reached.";
 
 /** Takes a deployment concurrency slot (and lease) when a run enters PENDING. */
 export class SecureFlowConcurrencySlots extends OrchestrationRule<FlowRun, FlowOrchestrationDeps> {
-  static override readonly ruleName = "SecureFlowConcurrencySlots";
+  static override readonly ruleName: string = "SecureFlowConcurrencySlots";
   static override readonly FROM_STATES = allStatesExcept(
     StateType.PENDING,
     StateType.RUNNING,

@@ -35,5 +35,7 @@ export function stateColumns() {
     message: p.text().nullable(),
     stateDetails: p.json<Record<string, unknown>>(),
     data: p.json<unknown>().nullable(),
+    /** The decision that wrote the state (policy, rules fired and fizzled); see StateDecision. */
+    decision: p.json<Record<string, unknown>>().nullable(),
   };
 }

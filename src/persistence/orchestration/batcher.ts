@@ -99,7 +99,13 @@ export class TransitionBatcher {
     this.#options = options;
   }
 
-  /** Runs `work` for the run `runId` in a batch; resolves once the batch committed. */
+  /**
+   * Runs `work` for the run `runId` in a batch; resolves once the batch committed. A caller
+   * that gives up (its signal aborts) is answered at once, even while its batch waits for a
+   * pooled connection or for the database: its admission slot must not wait on a database
+   * that may not answer. Its transition is dropped from the queue, or rolled back out of its
+   * batch before COMMIT (see {@link CallersGaveUp}).
+   */
   submit<Tx, R extends Run, T>(
     kind: BatchKind<Tx>,
     runId: string,
@@ -107,14 +113,23 @@ export class TransitionBatcher {
     options: TransitionOptions<R> = {},
   ): Promise<T> {
     return new Promise<T>((resolve, reject) => {
+      const { signal } = options;
+      const onAbort = () => reject(signal?.reason);
+      signal?.addEventListener("abort", onAbort, { once: true });
+      const settled =
+        <A>(settle: (value: A) => void) =>
+        (value: A) => {
+          signal?.removeEventListener("abort", onAbort);
+          settle(value);
+        };
       this.#queue.push({
         kind: kind as BatchKind<unknown>,
         runId,
         work: work as Work,
         options: options as TransitionOptions<Run>,
         alone: options.dryRun === true,
-        resolve: resolve as (value: unknown) => void,
-        reject,
+        resolve: settled(resolve as (value: unknown) => void),
+        reject: settled(reject),
       });
       this.#pump();
     });

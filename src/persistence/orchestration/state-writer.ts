@@ -48,8 +48,8 @@ export class PgStateWriter<R extends Run> implements StateWriter<R> {
 }
 
 function insertState(kind: RunKindTable): string {
-  return `insert into ${kind.state} (id, ${kind.runColumn}, type, name, "timestamp", message, state_details, data)
-    values (?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb)`;
+  return `insert into ${kind.state} (id, ${kind.runColumn}, type, name, "timestamp", message, state_details, data, decision)
+    values (?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?::jsonb)`;
 }
 
 function stateParams(runId: string, state: State): unknown[] {
@@ -62,5 +62,6 @@ function stateParams(runId: string, state: State): unknown[] {
     state.message,
     JSON.stringify(detailsToJson(state.stateDetails)),
     state.data === null ? null : JSON.stringify(state.data),
+    state.decision == null ? null : JSON.stringify(state.decision),
   ];
 }

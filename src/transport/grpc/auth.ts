@@ -15,10 +15,11 @@ export function bearerTokenAuthenticator(tokens: readonly string[]): Authenticat
   return (metadata) => {
     const header = metadata.get("authorization")[0];
     const match = typeof header === "string" ? /^Bearer\s+(.+)$/i.exec(header.trim()) : null;
-    if (match === null) throw new StatusError(grpc.status.UNAUTHENTICATED, "missing bearer token");
+    if (match === null)
+      throw new StatusError(grpc.status.UNAUTHENTICATED, "missing bearer token", "MISSING_TOKEN");
     const presented = digest(match[1]!);
     if (!digests.some((known) => timingSafeEqual(known, presented))) {
-      throw new StatusError(grpc.status.UNAUTHENTICATED, "invalid bearer token");
+      throw new StatusError(grpc.status.UNAUTHENTICATED, "invalid bearer token", "INVALID_TOKEN");
     }
   };
 }

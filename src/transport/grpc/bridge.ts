@@ -1,8 +1,13 @@
 /**
  * The bridge from a protobuf-es service descriptor to a grpc-js ServiceDefinition, with
  * typed handlers. Every call goes through one wrapper that decodes the request (a malformed
- * message is INVALID_ARGUMENT, not INTERNAL), exposes cancellation as an AbortSignal, maps
- * errors to statuses (errors.ts), writes one log line and traces the call (tracing.ts).
+ * message is INVALID_ARGUMENT, not INTERNAL), validates it against the contract's limits
+ * (validate.ts), exposes cancellation as an AbortSignal, maps errors to statuses (errors.ts) and traces the call (tracing.ts). The log line and the RPC
+ * metrics of each call come from the server's call interceptor (server-calls.ts).
+ *
+ * A call the client gave up on (it cancelled, or its deadline passed) ends as CANCELLED or
+ * DEADLINE_EXCEEDED whatever its handler then threw (an AbortError, or a database error the
+ * abort caused): that is the status the client saw, and it is no fault of the server.
  */
 import {
   create,
@@ -11,15 +16,17 @@ import {
   fromBinary,
   type MessageInitShape,
   type MessageShape,
+  type MessageValidType,
   toBinary,
 } from "@bufbuild/protobuf";
 import type { GenService, GenServiceMethods } from "@bufbuild/protobuf/codegenv2";
 import * as grpc from "@grpc/grpc-js";
-import { InvalidArgumentError } from "../../domain/service-errors.ts";
+import { InvalidRequestError } from "../../domain/index.ts";
 import type { Logger } from "../../logger.ts";
 import { INERT_SPAN, type RpcSpan, type Tracing } from "../tracing.ts";
 import type { Authenticator } from "./auth.ts";
-import { toServiceError } from "./errors.ts";
+import { StatusError, toServiceError } from "./errors.ts";
+import { validateRequest } from "./validate.ts";
 
 /** What a handler knows about its call besides the request. */
 export interface CallContext {
@@ -33,7 +40,8 @@ export interface CallContext {
 }
 
 type Method = GenServiceMethods[string];
-type Input<M extends Method> = MessageShape<M["input"]>;
+/** A request that passed validation: fields the contract requires are typed as present. */
+type Input<M extends Method> = MessageValidType<M["input"]>;
 type Output<M extends Method> = MessageInitShape<M["output"]>;
 
 export type UnaryHandler<M extends Method> = (
@@ -58,17 +66,8 @@ export type ServiceHandlers<S extends GenServiceMethods> = {
 /** The handlers of a generated service: `HandlersFor<typeof FlowService>`. */
 export type HandlersFor<T> = T extends GenService<infer S> ? ServiceHandlers<S> : never;
 
-/** Observes every finished call (logging, metrics). */
-export type CallObserver = (
-  method: string,
-  code: grpc.status,
-  durationMs: number,
-  error?: unknown,
-) => void;
-
 /** What every call of flowgate's services goes through, besides its handler. */
 export interface CallPipeline {
-  readonly observe: CallObserver;
   readonly log: Logger;
   /** Throws UNAUTHENTICATED; absent when authentication is off. */
   readonly authenticate?: Authenticator | undefined;
@@ -118,9 +117,8 @@ function unary(
   handler: UnaryHandler<Method>,
   pipeline: CallPipeline,
 ): grpc.handleUnaryCall<Buffer, unknown> {
-  const { observe, log } = pipeline;
+  const { log } = pipeline;
   return (call, callback) => {
-    const started = performance.now();
     const context = callContext(call, path, pipeline);
     run(method, call.request, context, pipeline, async (request) => {
       const release = pipeline.admit?.();
@@ -131,15 +129,14 @@ function unary(
       }
     })
       .then((response) => {
+        if (context.signal.aborted) throw context.signal.reason;
         callback(null, create(method.output, response as MessageInitShape<DescMessage>));
         context.span.end(grpc.status.OK);
-        observe(path, grpc.status.OK, performance.now() - started);
       })
       .catch((error: unknown) => {
-        const status = toServiceError(error, log, path);
+        const status = toServiceError(failure(error, context, log), log, path);
         callback(status);
         context.span.end(status.code, status.details);
-        observe(path, status.code, performance.now() - started, error);
       });
   };
 }
@@ -150,9 +147,8 @@ function serverStream(
   handler: ServerStreamHandler<Method>,
   pipeline: CallPipeline,
 ): grpc.handleServerStreamingCall<Buffer, unknown> {
-  const { observe, log } = pipeline;
+  const { log } = pipeline;
   return (call) => {
-    const started = performance.now();
     const context = callContext(call, path, pipeline);
     const send = (message: unknown) =>
       new Promise<void>((resolve) => {
@@ -164,14 +160,11 @@ function serverStream(
       .then(() => {
         call.end();
         context.span.end(grpc.status.OK);
-        observe(path, grpc.status.OK, performance.now() - started);
       })
       .catch((error: unknown) => {
-        const code = context.signal.aborted ? grpc.status.CANCELLED : undefined;
-        const status = toServiceError(error, log, path);
-        if (code === undefined) call.emit("error", status);
-        context.span.end(code ?? status.code, code === undefined ? status.details : "cancelled");
-        observe(path, code ?? status.code, performance.now() - started, error);
+        const status = toServiceError(failure(error, context, log), log, path);
+        if (!context.signal.aborted) call.emit("error", status);
+        context.span.end(status.code, status.details);
       });
   };
 }
@@ -186,13 +179,15 @@ async function run<T>(
   pipeline.authenticate?.(context.metadata);
   let request: MessageShape<DescMessage>;
   try {
-    request = fromBinary(method.input, bytes);
+    // Unknown fields mean nothing to flowgate: dropping them keeps a request's memory to
+    // what the contract bounds.
+    request = fromBinary(method.input, bytes, { readUnknownFields: false });
   } catch (error) {
-    throw new InvalidArgumentError(
-      "",
+    throw new InvalidRequestError(
       `malformed ${method.input.typeName}: ${(error as Error).message}`,
     );
   }
+  validateRequest(method.input, request);
   context.signal.throwIfAborted();
   return invoke(request);
 }
@@ -203,7 +198,39 @@ function callContext(
   pipeline: CallPipeline,
 ): CallContext {
   const controller = new AbortController();
-  call.once("cancelled", () => controller.abort(new Error("call cancelled")));
+  call.once("cancelled", () => controller.abort(abortStatus(call.getDeadline())));
   const span = pipeline.tracing?.startRpcSpan(method, call.metadata) ?? INERT_SPAN;
   return { signal: controller.signal, metadata: call.metadata, method, span };
+}
+
+/**
+ * Why grpc-js cancelled a call. It cancels when the client resets the stream and when the
+ * deadline timer fires (it has then answered DEADLINE_EXCEEDED itself); only the time tells
+ * the two apart. Timers may fire a millisecond before the clock reads the deadline, hence
+ * the slack.
+ */
+function abortStatus(deadline: grpc.Deadline): StatusError {
+  const deadlineMs = deadline instanceof Date ? deadline.getTime() : deadline;
+  return Date.now() + DEADLINE_SLACK_MS >= deadlineMs
+    ? new StatusError(
+        grpc.status.DEADLINE_EXCEEDED,
+        "the call's deadline passed",
+        "DEADLINE_EXCEEDED",
+      )
+    : new StatusError(grpc.status.CANCELLED, "the client cancelled the call", "CALL_CANCELLED");
+}
+
+const DEADLINE_SLACK_MS = 5;
+
+/**
+ * What a finished call failed with: the abort's status once the client gave up (the
+ * handler's own error, usually caused by the abort, is only worth a debug line), else the
+ * handler's error.
+ */
+function failure(error: unknown, context: CallContext, log: Logger): unknown {
+  if (!context.signal.aborted) return error;
+  if (error !== context.signal.reason) {
+    log.debug({ err: error, method: context.method }, "call ended after the client gave up");
+  }
+  return context.signal.reason;
 }

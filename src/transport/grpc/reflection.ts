@@ -1,13 +1,23 @@
 /**
  * Server reflection (v1 and v1alpha) fed with protobuf-es descriptors: each service's file
- * and all its imports, serialized as FileDescriptorProtos. grpcurl and `buf curl` can then
- * list, describe and call every service without proto files.
+ * and all its imports, serialized as FileDescriptorProtos, plus the files of the messages
+ * that error details carry (`google.rpc.Status`, `google.rpc.BadRequest`,
+ * `google.rpc.ErrorInfo`, …), which no service imports. grpcurl and `buf curl` can then list,
+ * describe and call every service, and decode `grpc-status-details-bin`, without proto files.
  */
 import { type DescFile, toBinary } from "@bufbuild/protobuf";
 import type { GenService, GenServiceMethods } from "@bufbuild/protobuf/codegenv2";
 import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import type * as grpc from "@grpc/grpc-js";
 import { ReflectionService } from "@grpc/reflection";
+import { file_google_rpc_error_details } from "../../../gen/google/rpc/error_details_pb.js";
+import { file_google_rpc_status } from "../../../gen/google/rpc/status_pb.js";
+
+/** Files whose messages travel in error details rather than in any request or response. */
+const ERROR_DETAIL_FILES: readonly DescFile[] = [
+  file_google_rpc_status,
+  file_google_rpc_error_details,
+];
 
 export function addReflection(
   server: grpc.Server,
@@ -18,6 +28,10 @@ export function addReflection(
     packageDefinition[service.typeName] = {
       fileDescriptorProtos: withImports(service.file).map(encode),
     };
+  }
+  // @grpc/reflection indexes the symbols of every file it is given, whatever the entry's key.
+  for (const file of ERROR_DETAIL_FILES) {
+    packageDefinition[file.name] = { fileDescriptorProtos: withImports(file).map(encode) };
   }
   // @grpc/reflection reads only `fileDescriptorProtos` from each entry of the definition.
   new ReflectionService(packageDefinition as never).addToServer(server);

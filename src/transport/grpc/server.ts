@@ -1,7 +1,9 @@
 /**
- * The gRPC server: flowgate's services, health and reflection on one grpc-js server, one
- * JSON log line per call, and a graceful drain (health NOT_SERVING, stop accepting, let
- * in-flight calls finish within the grace period, then cancel what is left).
+ * The gRPC server: flowgate's services, health and reflection on one grpc-js server
+ * (plaintext, or TLS from files that are reloaded when they change), one JSON log line and
+ * the RPC metrics per call (server-calls.ts), and a graceful drain: readiness NOT_SERVING and
+ * every open stream ended with UNAVAILABLE at once (so watchers reconnect to another replica),
+ * then stop accepting, let in-flight calls finish within the grace period, cancel the rest.
  */
 import type { GenService, GenServiceMethods } from "@bufbuild/protobuf/codegenv2";
 import * as grpc from "@grpc/grpc-js";
@@ -19,12 +21,14 @@ import type { ResumeFlowRun } from "../../application/resume-flow-run.ts";
 import type { TagLimitUseCases } from "../../application/tag-limits.ts";
 import type { TaskRunUseCases } from "../../application/task-runs.ts";
 import type { RunWatcher } from "../../application/watch-run.ts";
+import type { TlsConfig } from "../../config.ts";
 import type { Logger } from "../../logger.ts";
 import type { Clock } from "../../orchestration/index.ts";
 import type { Metrics } from "../metrics.ts";
-import type { Tracing } from "../tracing.ts";
+import { OrchestrationTelemetry } from "../orchestration-telemetry.ts";
+import { createTracing, type Tracing } from "../tracing.ts";
 import type { Authenticator } from "./auth.ts";
-import { addService, type CallObserver, type CallPipeline } from "./bridge.ts";
+import { addService, type CallPipeline } from "./bridge.ts";
 import { StatusError } from "./errors.ts";
 import { concurrencyLimitServiceHandlers } from "./handlers/concurrency-limit-service.ts";
 import { deploymentServiceHandlers } from "./handlers/deployment-service.ts";
@@ -34,6 +38,8 @@ import { resumeFlowRunHandler } from "./handlers/resume-flow-run.ts";
 import { taskRunServiceHandlers } from "./handlers/task-run-service.ts";
 import { addHealth, type Health } from "./health.ts";
 import { addReflection } from "./reflection.ts";
+import { type CallInfo, type CallListener, callInterceptor, OpenStreams } from "./server-calls.ts";
+import { reloadingServerCredentials } from "./tls.ts";
 
 export interface UseCases {
   readonly clock: Clock;
@@ -50,9 +56,16 @@ export interface UseCases {
 
 export interface GrpcServer {
   readonly health: Health;
+  /** What records orchestrations; the background services' proposals use it too. */
+  readonly orchestrations: OrchestrationTelemetry;
   /** Binds and starts serving; resolves to the bound port (useful with port 0). */
   listen(host: string, port: number): Promise<number>;
-  /** Drains: NOT_SERVING, refuse new calls, wait up to `graceMs` for in-flight ones, then force. */
+  /**
+   * Starts the drain at once, while calls are still accepted: readiness NOT_SERVING for good,
+   * and every open stream (watches, health watches) ended with UNAVAILABLE.
+   */
+  startDrain(): void;
+  /** Drains ({@link startDrain}), refuses new calls, waits up to `graceMs` for in-flight ones, then forces. */
   shutdown(graceMs: number): Promise<void>;
 }
 
@@ -78,34 +91,32 @@ export interface GrpcServerOptions {
   /** Connections are closed (GOAWAY) after this age so clients re-balance across replicas. */
   readonly maxConnectionAgeMs: number;
   readonly maxConnectionAgeGraceMs: number;
+  /** TLS on the gRPC port; absent: plaintext. */
+  readonly tls?: TlsConfig | undefined;
+  /** Larger requests are refused (RESOURCE_EXHAUSTED) before they are decoded. */
+  readonly maxMessageBytes: number;
 }
 
 export function createGrpcServer(useCases: UseCases, options: GrpcServerOptions): GrpcServer {
   const { log, metrics } = options;
+  const streams = new OpenStreams();
   const server = new grpc.Server({
     "grpc.keepalive_time_ms": options.keepaliveTimeMs,
     "grpc.keepalive_timeout_ms": options.keepaliveTimeoutMs,
     "grpc.keepalive_permit_without_calls": 1,
     "grpc.max_connection_age_ms": options.maxConnectionAgeMs,
     "grpc.max_connection_age_grace_ms": options.maxConnectionAgeGraceMs,
+    // First, so that it sees the base call (server-calls.ts reads its connection).
+    interceptors: [callInterceptor(callLog(log, metrics), streams)],
+    "grpc.max_receive_message_length": options.maxMessageBytes,
   });
-  const observe: CallObserver = (method, code, durationMs) => {
-    const line = {
-      method,
-      code: grpc.status[code],
-      durationMs: Math.round(durationMs * 100) / 100,
-    };
-    if (code === grpc.status.INTERNAL || code === grpc.status.UNAVAILABLE) log.warn(line, "call");
-    else log.info(line, "call");
-    metrics?.rpc(method, grpc.status[code], durationMs / 1000);
-  };
   const pipeline: CallPipeline = {
-    observe,
     log,
     authenticate: options.authenticate,
     admit: options.maxInFlight > 0 ? admission(options.maxInFlight) : undefined,
     tracing: options.tracing,
   };
+  const orchestrations = new OrchestrationTelemetry(metrics, options.tracing ?? createTracing());
   addService(server, FlowService, flowServiceHandlers(useCases.flows), pipeline);
   addService(server, DeploymentService, deploymentServiceHandlers(useCases.deployments), pipeline);
   addService(
@@ -116,16 +127,16 @@ export function createGrpcServer(useCases: UseCases, options: GrpcServerOptions)
         useCases.flowRuns,
         useCases.flowRunWatcher,
         useCases.clock,
-        metrics,
+        orchestrations,
       ),
-      ...resumeFlowRunHandler(useCases.resumeFlowRun),
+      ...resumeFlowRunHandler(useCases.resumeFlowRun, orchestrations),
     },
     pipeline,
   );
   addService(
     server,
     TaskRunService,
-    taskRunServiceHandlers(useCases.taskRuns, useCases.taskRunWatcher, metrics),
+    taskRunServiceHandlers(useCases.taskRuns, useCases.taskRunWatcher, orchestrations),
     pipeline,
   );
   addService(
@@ -139,24 +150,34 @@ export function createGrpcServer(useCases: UseCases, options: GrpcServerOptions)
     SERVICES.map((service) => service.typeName),
   );
   addReflection(server, [...SERVICES, healthService()]);
+  const credentials =
+    options.tls === undefined
+      ? grpc.ServerCredentials.createInsecure()
+      : reloadingServerCredentials(options.tls, log);
 
+  const startDrain = () => {
+    health.drain();
+    if (streams.size > 0) log.info({ streams: streams.size }, "ending open streams");
+    streams.endAll(
+      grpc.status.UNAVAILABLE,
+      "flowgate is shutting down; reconnect to another replica",
+    );
+  };
   return {
     health,
+    orchestrations,
     listen(host, port) {
       return new Promise((resolve, reject) => {
-        server.bindAsync(
-          `${host}:${port}`,
-          grpc.ServerCredentials.createInsecure(),
-          (error, bound) => {
-            if (error) return reject(error);
-            health.set("SERVING");
-            resolve(bound);
-          },
-        );
+        server.bindAsync(`${host}:${port}`, credentials, (error, bound) => {
+          if (error) return reject(error);
+          health.set("SERVING");
+          resolve(bound);
+        });
       });
     },
+    startDrain,
     shutdown(graceMs) {
-      health.set("NOT_SERVING");
+      startDrain();
       return new Promise((resolve) => {
         const force = setTimeout(() => {
           log.warn({ graceMs }, "grace period over; cancelling in-flight calls");
@@ -172,6 +193,27 @@ export function createGrpcServer(useCases: UseCases, options: GrpcServerOptions)
   };
 }
 
+/** The per-call log line and the RPC metrics, for every call the server takes. */
+function callLog(log: Logger, metrics: Metrics | undefined): CallListener {
+  return {
+    started: (call) => metrics?.started(call),
+    received: (call) => metrics?.received(call),
+    sent: (call) => metrics?.sent(call),
+    finished(call: CallInfo, code: grpc.status, seconds: number) {
+      metrics?.finished(call, code, seconds);
+      const line = {
+        method: call.path,
+        code: grpc.status[code],
+        durationMs: Math.round(seconds * 100_000) / 100,
+      };
+      if (code === grpc.status.INTERNAL || code === grpc.status.UNAVAILABLE) log.warn(line, "call");
+      // Probes and reflection call often; their lines are for debugging only.
+      else if (call.service.startsWith("grpc.")) log.debug(line, "call");
+      else log.info(line, "call");
+    },
+  };
+}
+
 /** Counts unary calls in flight; past `limit`, new calls fail fast instead of queueing. */
 function admission(limit: number): () => () => void {
   let inFlight = 0;
@@ -180,6 +222,7 @@ function admission(limit: number): () => () => void {
       throw new StatusError(
         grpc.status.RESOURCE_EXHAUSTED,
         `too many calls in flight (${limit}); retry with backoff`,
+        "TOO_MANY_CALLS_IN_FLIGHT",
       );
     }
     inFlight++;

@@ -72,7 +72,7 @@ describe("metrics", () => {
     expect(response.status).toBe(200);
     const text = await response.text();
     expect(text).toMatch(
-      /grpc_server_handled_total\{grpc_service="flowgate.v1.FlowRunService",grpc_method="SetFlowRunState",grpc_code="OK"\} 2/,
+      /grpc_server_handled_total\{grpc_type="unary",grpc_service="flowgate.v1.FlowRunService",grpc_method="SetFlowRunState",grpc_code="OK"\} 2/,
     );
     expect(text).toMatch(
       /flowgate_orchestrations_total\{run_kind="flow_run",policy="CoreFlowPolicy",status="ACCEPT"\} 1/,
@@ -81,7 +81,7 @@ describe("metrics", () => {
       /flowgate_orchestrations_total\{run_kind="flow_run",policy="CoreFlowPolicy",status="ABORT"\} 1/,
     );
     expect(text).toMatch(/flowgate_rule_firings_total\{rule="PreventPendingTransitions"\} 1/);
-    expect(text).toMatch(/grpc_server_handled_total\{[^}]*grpc_code="UNAUTHENTICATED"\} [1-9]/);
+    expect(text).toMatch(/grpc_server_handled_total\{[^}]*grpc_code="Unauthenticated"\} [1-9]/);
     expect(text).toContain("flowgate_db_pool_connections");
     expect(text).toContain("flowgate_outbox_lag_seconds");
     expect(text).not.toContain("right-token");

@@ -5,6 +5,7 @@
 import { describe, expect, it } from "vitest";
 import {
   CoreFlowPolicy,
+  CreateFlowRunPolicy,
   flowPoliciesByName,
   flowRunPolicies,
   GlobalFlowPolicy,
@@ -17,7 +18,7 @@ function names(policy: { readonly rules: readonly { readonly ruleName: string }[
 }
 
 describe("flow policies", () => {
-  it("CoreFlowPolicy: spec §3 order, without RemoveDeploymentConcurrencyLeaseForOldClientVersions", () => {
+  it("CoreFlowPolicy: spec §3 order, without RemoveDeploymentConcurrencyLeaseForOldClientVersions, plus the strict-mode rule", () => {
     expect(CoreFlowPolicy.name).toBe("CoreFlowPolicy");
     expect(names(CoreFlowPolicy)).toEqual([
       "PreserveDeploymentConcurrencyLeaseId",
@@ -28,6 +29,8 @@ describe("flow policies", () => {
       "PreventPendingTransitions",
       "ValidateDeploymentConcurrencyAtRunning",
       "SecureFlowConcurrencySlots",
+      // flowgate's own; applies only with FLOWGATE_STRICT_DEPLOYMENT_LIMITS.
+      "SecureFlowConcurrencySlotsStrictly",
       "EnsureOnlyScheduledFlowsMarkedLate",
       "HandlePausingFlows",
       "HandleResumingPausedFlows",
@@ -44,6 +47,17 @@ describe("flow policies", () => {
     expect(names(MinimalFlowPolicy)).toEqual([
       "PreventResultDataLoss",
       "BypassCancellingFlowRunsWithNoInfra",
+      "InstrumentFlowRunStateTransitions",
+      "ReleaseFlowConcurrencySlots",
+    ]);
+  });
+
+  it("CreateFlowRunPolicy: MinimalFlowPolicy plus the strict-mode rule", () => {
+    expect(CreateFlowRunPolicy.name).toBe("CreateFlowRunPolicy");
+    expect(names(CreateFlowRunPolicy)).toEqual([
+      "PreventResultDataLoss",
+      "BypassCancellingFlowRunsWithNoInfra",
+      "SecureFlowConcurrencySlotsStrictly",
       "InstrumentFlowRunStateTransitions",
       "ReleaseFlowConcurrencySlots",
     ]);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { defaultFlowRunPolicy, type FlowRunPolicy } from "../../../src/domain/index.ts";
-import { RetryFailedFlows } from "../../../src/orchestration/index.ts";
+import { LATEST_TIME_MS, RetryFailedFlows } from "../../../src/orchestration/index.ts";
 import { at, makeFlowRun, makeState, outcome, runFlow } from "./support.ts";
 
 const rules = [RetryFailedFlows];
@@ -73,6 +73,26 @@ describe("RetryFailedFlows", () => {
       expect(result.status).toBe("ACCEPT");
       expect(result.state?.type).toBe("FAILED");
       expect(run.empiricalPolicy.retryType).toBeNull();
+    },
+  );
+
+  it.each([
+    { name: "1e308", delay: 1e308, scheduled: new Date(LATEST_TIME_MS) },
+    { name: "Infinity", delay: Number.POSITIVE_INFINITY, scheduled: new Date(LATEST_TIME_MS) },
+    { name: "NaN", delay: Number.NaN, scheduled: at(0) },
+  ])(
+    "regression: a retry delay of $name schedules a valid time (no 'Invalid time value' at FAILED)",
+    async ({ delay, scheduled }) => {
+      const result = await runFlow({
+        initial: makeState("RUNNING"),
+        proposed: makeState("FAILED"),
+        run: runWith(1, { retries: 1, retryDelay: delay }),
+        rules,
+      });
+      expect(result.state?.name).toBe("AwaitingRetry");
+      const time = result.state?.stateDetails.scheduledTime;
+      expect(time).toEqual(scheduled);
+      expect(() => time?.toISOString()).not.toThrow();
     },
   );
 

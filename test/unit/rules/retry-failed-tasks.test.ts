@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
 import type { TaskRunPolicy } from "../../../src/domain/index.ts";
-import { RetryFailedTasks, taskRetryDelaySeconds } from "../../../src/orchestration/index.ts";
+import {
+  EARLIEST_TIME_MS,
+  LATEST_TIME_MS,
+  RetryFailedTasks,
+  taskRetryDelaySeconds,
+} from "../../../src/orchestration/index.ts";
 import { at, makeState } from "./support.ts";
 import { FakeTaskDeps, FixedRandom, makeTaskRun, runTask } from "./task-support.ts";
 
@@ -121,6 +126,37 @@ describe("RetryFailedTasks", () => {
     expect(result.state?.stateDetails.scheduledTime).toEqual(at(0));
     expect(deps.random.draws).toBe(0);
   });
+
+  it.each([
+    { name: "1e308", p: { retryDelay: 1e308 }, scheduled: new Date(LATEST_TIME_MS) },
+    { name: "[1e308]", p: { retryDelay: [1e308] }, scheduled: new Date(LATEST_TIME_MS) },
+    {
+      name: "1e308 with jitter",
+      p: { retryDelay: 1e308, retryJitterFactor: 0.3 },
+      scheduled: new Date(LATEST_TIME_MS),
+    },
+    {
+      name: "Infinity with jitter",
+      p: { retryDelay: Number.POSITIVE_INFINITY, retryJitterFactor: 0.3 },
+      scheduled: new Date(LATEST_TIME_MS),
+    },
+    { name: "-1e308", p: { retryDelay: [-1e308] }, scheduled: new Date(EARLIEST_TIME_MS) },
+    { name: "NaN", p: { retryDelay: Number.NaN }, scheduled: at(0) },
+  ])(
+    "regression: a retry delay of $name schedules a valid time (no 'Invalid time value' at FAILED)",
+    async ({ p, scheduled }) => {
+      const result = await runTask({
+        initial: makeState("RUNNING"),
+        proposed: makeState("FAILED"),
+        run: makeTaskRun({ runCount: 1, empiricalPolicy: policy({ retries: 1, ...p }) }),
+        rules,
+      });
+      expect(result.state?.name).toBe("AwaitingRetry");
+      const time = result.state?.stateDetails.scheduledTime;
+      expect(time).toEqual(scheduled);
+      expect(() => time?.toISOString()).not.toThrow();
+    },
+  );
 
   it("delay lists index like Python: run_count 0 takes the last, an empty list is 0", () => {
     const random = new FixedRandom();

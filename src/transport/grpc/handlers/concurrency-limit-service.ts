@@ -4,9 +4,8 @@ import type { ConcurrencyLimitService } from "../../../../gen/flowgate/v1/concur
 import type { LeaseUseCases } from "../../../application/leases.ts";
 import { pageRequest } from "../../../application/paging.ts";
 import type { TagLimitRecord, TagLimitUseCases } from "../../../application/tag-limits.ts";
-import { InvalidArgumentError } from "../../../domain/index.ts";
 import type { HandlersFor } from "../bridge.ts";
-import { requireText, requireUuid } from "../validate.ts";
+import { uuid } from "../validate.ts";
 
 export function concurrencyLimitServiceHandlers(
   leases: LeaseUseCases,
@@ -14,39 +13,28 @@ export function concurrencyLimitServiceHandlers(
 ): HandlersFor<typeof ConcurrencyLimitService> {
   return {
     async renewConcurrencyLease(request) {
-      const leaseId = requireUuid("lease_id", request.leaseId);
-      if (request.leaseDuration === undefined)
-        throw new InvalidArgumentError("lease_duration", "is required");
-      const expiration = await leases.renew(leaseId, durationMs(request.leaseDuration) / 1000);
+      const seconds = durationMs(request.leaseDuration) / 1000;
+      const expiration = await leases.renew(uuid(request.leaseId), seconds);
       return { expiration: timestampFromDate(expiration) };
     },
     async createConcurrencyLimit(request) {
-      const limit = await tagLimits.create(
-        requireText("tag", request.tag),
-        request.concurrencyLimit,
-      );
+      const limit = await tagLimits.create(request.tag, request.concurrencyLimit);
       return { concurrencyLimit: limitMessage(limit) };
     },
     async getConcurrencyLimit(request) {
-      return {
-        concurrencyLimit: limitMessage(await tagLimits.get(requireText("tag", request.tag))),
-      };
+      return { concurrencyLimit: limitMessage(await tagLimits.get(request.tag)) };
     },
     async listConcurrencyLimits(request) {
       const page = await tagLimits.list(pageRequest(request.pageSize, request.pageToken));
       return { concurrencyLimits: page.items.map(limitMessage), nextPageToken: page.nextPageToken };
     },
     async deleteConcurrencyLimit(request) {
-      await tagLimits.delete(requireText("tag", request.tag));
+      await tagLimits.delete(request.tag);
       return {};
     },
     async resetConcurrencyLimit(request) {
-      const override = request.slotOverride.map((id, i) => requireUuid(`slot_override[${i}]`, id));
-      return {
-        concurrencyLimit: limitMessage(
-          await tagLimits.reset(requireText("tag", request.tag), override),
-        ),
-      };
+      const override = request.slotOverride.map(uuid);
+      return { concurrencyLimit: limitMessage(await tagLimits.reset(request.tag, override)) };
     },
   };
 }

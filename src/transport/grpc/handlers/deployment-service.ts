@@ -1,4 +1,4 @@
-/** DeploymentService: thin handlers that validate, call the use case and map the result. */
+/** DeploymentService: thin handlers of validated requests: call the use case, map the result. */
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import {
   CollisionStrategy as CollisionStrategyProto,
@@ -10,32 +10,39 @@ import type {
   DeploymentRecord,
   DeploymentUseCases,
 } from "../../../application/deployments.ts";
+import { pageRequest } from "../../../application/paging.ts";
 import type { CollisionStrategy, ConcurrencyOptions } from "../../../domain/index.ts";
 import type { HandlersFor } from "../bridge.ts";
-import { requireText, requireUuid } from "../validate.ts";
+import { optionalUuid, uuid } from "../validate.ts";
 
 export function deploymentServiceHandlers(
   deployments: DeploymentUseCases,
 ): HandlersFor<typeof DeploymentService> {
   return {
     async createDeployment(request) {
-      const flowId = requireUuid("flow_id", request.flowId);
+      const flowId = uuid(request.flowId);
       return { deployment: deploymentMessage(await deployments.create(flowId, fields(request))) };
     },
     async getDeployment(request) {
       return {
-        deployment: deploymentMessage(
-          await deployments.get(requireUuid("deployment_id", request.deploymentId)),
-        ),
+        deployment: deploymentMessage(await deployments.get(uuid(request.deploymentId))),
       };
     },
     async updateDeployment(request) {
-      const id = requireUuid("deployment_id", request.deploymentId);
+      const id = uuid(request.deploymentId);
       return { deployment: deploymentMessage(await deployments.update(id, fields(request))) };
     },
     async deleteDeployment(request) {
-      await deployments.delete(requireUuid("deployment_id", request.deploymentId));
+      await deployments.delete(uuid(request.deploymentId));
       return {};
+    },
+    async listDeployments(request) {
+      const flowId = optionalUuid(request.flowId);
+      const page = await deployments.list(pageRequest(request.pageSize, request.pageToken), flowId);
+      return {
+        deployments: page.items.map(deploymentMessage),
+        nextPageToken: page.nextPageToken,
+      };
     },
   };
 }
@@ -46,7 +53,7 @@ function fields(request: {
   concurrencyOptions?: ConcurrencyOptionsProto;
 }): DeploymentFields {
   return {
-    name: requireText("name", request.name),
+    name: request.name,
     concurrencyLimit: request.concurrencyLimit ?? null,
     concurrencyOptions:
       request.concurrencyOptions === undefined ? null : options(request.concurrencyOptions),

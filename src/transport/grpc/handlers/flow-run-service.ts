@@ -1,57 +1,55 @@
-/** FlowRunService: thin handlers that validate, call the use cases and map the results. */
+/** FlowRunService: thin handlers of validated requests: call the use cases, map the results. */
+import * as grpc from "@grpc/grpc-js";
 import type { FlowRunService } from "../../../../gen/flowgate/v1/flow_run_pb.js";
 import type { FlowRunUseCases } from "../../../application/flow-runs.ts";
 import { pageRequest } from "../../../application/paging.ts";
 import type { RunWatcher } from "../../../application/watch-run.ts";
 import type { JsonValue } from "../../../domain/index.ts";
 import type { Clock } from "../../../orchestration/index.ts";
-import type { Metrics } from "../../metrics.ts";
+import type { OrchestrationTelemetry } from "../../orchestration-telemetry.ts";
 import type { HandlersFor } from "../bridge.ts";
+import { StatusError } from "../errors.ts";
 import { flowRunToProto, policyFromProto } from "../mappers/flow-run.ts";
 import { orchestrationResultToProto } from "../mappers/orchestration.ts";
 import { stateInitFromProto, stateToProto, stateTypeFromProto } from "../mappers/states.ts";
-import { requireTags, requireText, requireUuid } from "../validate.ts";
+import { optionalUuid, uuid } from "../validate.ts";
 
-const optionalUuid = (field: string, value: string) =>
-  value === "" ? null : requireUuid(field, value);
 const optionalText = (value: string) => (value === "" ? null : value);
 
 export function flowRunServiceHandlers(
   flowRuns: FlowRunUseCases,
   watcher: RunWatcher,
   clock: Clock,
-  metrics?: Metrics,
+  telemetry: OrchestrationTelemetry,
 ): Omit<HandlersFor<typeof FlowRunService>, "resumeFlowRun"> {
   return {
     async createFlowRun(request) {
       const { record, created } = await flowRuns.create(
         {
-          flowId: requireUuid("flow_id", request.flowId),
-          deploymentId: optionalUuid("deployment_id", request.deploymentId),
-          name: request.name.trim() === "" ? defaultRunName() : requireText("name", request.name),
+          flowId: uuid(request.flowId),
+          deploymentId: optionalUuid(request.deploymentId),
+          name: request.name === "" ? defaultRunName() : request.name,
           parameters: (request.parameters ?? {}) as Record<string, JsonValue>,
-          tags: requireTags("tags", [...new Set(request.tags)]),
-          parentTaskRunId: optionalUuid("parent_task_run_id", request.parentTaskRunId),
+          tags: [...new Set(request.tags)],
+          parentTaskRunId: optionalUuid(request.parentTaskRunId),
           infrastructurePid: optionalText(request.infrastructurePid),
           idempotencyKey: optionalText(request.idempotencyKey),
           empiricalPolicy: policyFromProto(request.empiricalPolicy),
         },
-        request.state === undefined ? null : stateInitFromProto("state", request.state),
+        request.state === undefined ? null : stateInitFromProto(request.state),
       );
       return { flowRun: flowRunToProto(record, clock.now()), created };
     },
     async getFlowRun(request) {
-      const record = await flowRuns.get(requireUuid("flow_run_id", request.flowRunId));
+      const record = await flowRuns.get(uuid(request.flowRunId));
       return { flowRun: flowRunToProto(record, clock.now()) };
     },
     async listFlowRuns(request) {
       const page = await flowRuns.list(
         {
-          flowId: optionalUuid("flow_id", request.flowId),
-          deploymentId: optionalUuid("deployment_id", request.deploymentId),
-          stateTypes: request.stateTypes.map((type, i) =>
-            stateTypeFromProto(`state_types[${i}]`, type),
-          ),
+          flowId: optionalUuid(request.flowId),
+          deploymentId: optionalUuid(request.deploymentId),
+          stateTypes: request.stateTypes.map(stateTypeFromProto),
           tags: request.tags,
         },
         pageRequest(request.pageSize, request.pageToken),
@@ -63,13 +61,13 @@ export function flowRunServiceHandlers(
       };
     },
     async deleteFlowRun(request) {
-      await flowRuns.delete(requireUuid("flow_run_id", request.flowRunId));
+      await flowRuns.delete(uuid(request.flowRunId));
       return {};
     },
     async setFlowRunState(request, call) {
-      const flowRunId = requireUuid("flow_run_id", request.flowRunId);
-      const state = stateInitFromProto("state", request.state);
-      const result = await call.span.orchestration(
+      const flowRunId = uuid(request.flowRunId);
+      const state = stateInitFromProto(request.state);
+      const result = await telemetry.observe(
         { runKind: "flow_run", runId: flowRunId, dryRun: request.dryRun },
         () =>
           flowRuns.setState({
@@ -79,34 +77,28 @@ export function flowRunServiceHandlers(
             dryRun: request.dryRun,
             signal: call.signal,
           }),
+        call.span,
       );
-      if (!request.dryRun) {
-        metrics?.orchestration(
-          "flow_run",
-          result.context.policyName,
-          result.status,
-          result.context.ruleSignature,
-        );
-      }
       return { result: orchestrationResultToProto(result) };
     },
     async listFlowRunStates(request) {
-      const states = await flowRuns.listStates(requireUuid("flow_run_id", request.flowRunId));
+      const states = await flowRuns.listStates(uuid(request.flowRunId));
       return { states: states.map(stateToProto) };
     },
     async watchFlowRun(request, call, send) {
-      const flowRunId = requireUuid("flow_run_id", request.flowRunId);
+      const flowRunId = uuid(request.flowRunId);
       await watcher.watch(flowRunId, call.signal, (state) => send({ state: stateToProto(state) }));
+      // Ended by the client or by the server's drain: not an OK end.
+      if (call.signal.aborted) throw new StatusError(grpc.status.CANCELLED, "watch cancelled");
     },
     async createFlowRunInput(request) {
-      const flowRunId = requireUuid("flow_run_id", request.flowRunId);
-      const key = requireText("key", request.key);
-      await flowRuns.putInput(flowRunId, key, request.value);
-      return { flowRunInput: { flowRunId, key, value: request.value } };
+      const flowRunId = uuid(request.flowRunId);
+      await flowRuns.putInput(flowRunId, request.key, request.value);
+      return { flowRunInput: { flowRunId, key: request.key, value: request.value } };
     },
     async getFlowRunInput(request) {
-      const flowRunId = requireUuid("flow_run_id", request.flowRunId);
-      const key = requireText("key", request.key);
+      const flowRunId = uuid(request.flowRunId);
+      const { key } = request;
       return { flowRunInput: { flowRunId, key, value: await flowRuns.getInput(flowRunId, key) } };
     },
   };

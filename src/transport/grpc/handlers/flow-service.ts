@@ -1,27 +1,26 @@
-/** FlowService: thin handlers that validate, call the use case and map the result. */
+/** FlowService: thin handlers of validated requests: call the use case, map the result. */
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { FlowService } from "../../../../gen/flowgate/v1/flow_pb.js";
 import type { Flow, FlowUseCases } from "../../../application/flows.ts";
 import { pageRequest } from "../../../application/paging.ts";
 import type { HandlersFor } from "../bridge.ts";
-import { requireTags, requireText, requireUuid } from "../validate.ts";
+import { uuid } from "../validate.ts";
 
 export function flowServiceHandlers(flows: FlowUseCases): HandlersFor<typeof FlowService> {
   return {
     async createFlow(request) {
-      const name = requireText("name", request.name);
-      const { flow, created } = await flows.create(name, requireTags("tags", request.tags));
+      const { flow, created } = await flows.create(request.name, [...new Set(request.tags)]);
       return { flow: flowMessage(flow), created };
     },
     async getFlow(request) {
-      return { flow: flowMessage(await flows.get(requireUuid("flow_id", request.flowId))) };
+      return { flow: flowMessage(await flows.get(uuid(request.flowId))) };
     },
     async listFlows(request) {
       const page = await flows.list(pageRequest(request.pageSize, request.pageToken));
       return { flows: page.items.map(flowMessage), nextPageToken: page.nextPageToken };
     },
     async deleteFlow(request) {
-      await flows.delete(requireUuid("flow_id", request.flowId));
+      await flows.delete(uuid(request.flowId));
       return {};
     },
   };

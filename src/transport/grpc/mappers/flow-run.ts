@@ -8,7 +8,6 @@ import type { FlowRunRecord } from "../../../application/flow-run-store.ts";
 import {
   defaultFlowRunPolicy,
   type FlowRunPolicy,
-  InvalidArgumentError,
   isTerminalStateType,
 } from "../../../domain/index.ts";
 import { stateToProto, stateTypeToProto } from "./states.ts";
@@ -82,12 +81,6 @@ function policyToProto(policy: FlowRunPolicy) {
 export function policyFromProto(message: FlowRunPolicyMessage | undefined): FlowRunPolicy {
   const policy = defaultFlowRunPolicy();
   if (message === undefined) return policy;
-  if (message.retries !== undefined && message.retries < 0) {
-    throw new InvalidArgumentError("empirical_policy.retries", "must be >= 0");
-  }
-  if (message.retryDelay !== undefined && message.retryDelay < 0) {
-    throw new InvalidArgumentError("empirical_policy.retry_delay", "must be >= 0");
-  }
   return {
     ...policy,
     retries: message.retries ?? null,

@@ -61,6 +61,12 @@ function statusToProto(status: SetStateStatus): SetStateStatusProto {
   }
 }
 
+/**
+ * `delay_seconds` is an int32, about 68 years: a wait for a time the contract accepts (up to
+ * 9999) can be longer, and is reported as the longest delay the field holds.
+ */
+const MAX_DELAY_SECONDS = 2_147_483_647;
+
 function detailsToProto(
   details: ResponseDetails,
 ): MessageInitShape<typeof OrchestrationResultSchema>["details"] {
@@ -72,7 +78,10 @@ function detailsToProto(
     case "wait_details":
       return {
         case: "wait" as const,
-        value: { reason: details.reason ?? "", delaySeconds: details.delaySeconds },
+        value: {
+          reason: details.reason ?? "",
+          delaySeconds: Math.min(details.delaySeconds, MAX_DELAY_SECONDS),
+        },
       };
     case "abort_details":
       return { case: "abort" as const, value: { reason: details.reason ?? "" } };

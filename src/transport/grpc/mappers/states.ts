@@ -1,6 +1,7 @@
 /**
  * Exhaustive mappers between wire states and domain states. The domain has no UNSPECIFIED
- * type: an unset enum on the wire is INVALID_ARGUMENT naming the field.
+ * type: the contract refuses an unset or unknown state type before a request gets here
+ * (validate.ts), so meeting one is a bug.
  */
 import { create, fromJson, type JsonValue as ProtoJsonValue, toJson } from "@bufbuild/protobuf";
 import {
@@ -15,17 +16,17 @@ import {
   StateDetailsSchema,
   StateType as StateTypeProto,
 } from "../../../../gen/flowgate/v1/states_pb.js";
-import {
-  InvalidArgumentError,
-  type JsonValue,
-  type State,
-  type StateDetails,
-  type StateInit,
-  type StateType,
+import type {
+  JsonValue,
+  State,
+  StateDecision,
+  StateDetails,
+  StateInit,
+  StateType,
 } from "../../../domain/index.ts";
-import { requireUuid } from "../validate.ts";
+import { uuid } from "../validate.ts";
 
-export function stateTypeFromProto(field: string, value: StateTypeProto): StateType {
+export function stateTypeFromProto(value: StateTypeProto): StateType {
   switch (value) {
     case StateTypeProto.SCHEDULED:
       return "SCHEDULED";
@@ -45,10 +46,8 @@ export function stateTypeFromProto(field: string, value: StateTypeProto): StateT
       return "PAUSED";
     case StateTypeProto.CANCELLING:
       return "CANCELLING";
-    case StateTypeProto.UNSPECIFIED:
-      throw new InvalidArgumentError(field, "is required");
     default:
-      throw new InvalidArgumentError(field, `unknown state type ${value}`);
+      throw new Error(`state type ${value} reached the mapper: the request was not validated`);
   }
 }
 
@@ -81,30 +80,28 @@ function assertNever(value: never): never {
   throw new Error(`unexpected value ${String(value)}`);
 }
 
-/** A client's proposed state; `field` is its path in the request (`state`). */
-export function stateInitFromProto(field: string, message: StateCreate | undefined): StateInit {
-  if (message === undefined) throw new InvalidArgumentError(field, "is required");
+/** A client's proposed state. */
+export function stateInitFromProto(message: StateCreate): StateInit {
   return {
-    type: stateTypeFromProto(`${field}.type`, message.type),
+    type: stateTypeFromProto(message.type),
     name: message.name === "" ? null : message.name,
     message: message.message === "" ? null : message.message,
-    stateDetails: detailsFromProto(`${field}.state_details`, message.stateDetails),
+    stateDetails: detailsFromProto(message.stateDetails),
     data: message.data === undefined ? null : (toJson(ValueSchema, message.data) as JsonValue),
   };
 }
 
 /** Proto3 cannot tell "" from absent: empty strings and false flags count as not given. */
-function detailsFromProto(field: string, d: StateDetailsMessage | undefined): StateDetails {
+function detailsFromProto(d: StateDetailsMessage | undefined): StateDetails {
   if (d === undefined) return {};
   const details: StateDetails = {};
-  const uuid = (name: string, value: string) =>
-    value === "" ? undefined : requireUuid(`${field}.${name}`, value);
+  const id = (value: string) => (value === "" ? undefined : uuid(value));
   const text = (value: string) => (value === "" ? undefined : value);
   const date = (value: Timestamp | undefined) =>
     value === undefined ? undefined : timestampDate(value);
-  assign(details, "flowRunId", uuid("flow_run_id", d.flowRunId));
-  assign(details, "taskRunId", uuid("task_run_id", d.taskRunId));
-  assign(details, "childFlowRunId", uuid("child_flow_run_id", d.childFlowRunId));
+  assign(details, "flowRunId", id(d.flowRunId));
+  assign(details, "taskRunId", id(d.taskRunId));
+  assign(details, "childFlowRunId", id(d.childFlowRunId));
   assign(details, "scheduledTime", date(d.scheduledTime));
   assign(details, "cacheKey", text(d.cacheKey));
   assign(details, "cacheExpiration", date(d.cacheExpiration));
@@ -123,11 +120,7 @@ function detailsFromProto(field: string, d: StateDetailsMessage | undefined): St
   assign(details, "deferred", d.deferred || undefined);
   assign(details, "untrackableResult", d.untrackableResult || undefined);
   assign(details, "traceparent", text(d.traceparent));
-  assign(
-    details,
-    "deploymentConcurrencyLeaseId",
-    uuid("deployment_concurrency_lease_id", d.deploymentConcurrencyLeaseId),
-  );
+  assign(details, "deploymentConcurrencyLeaseId", id(d.deploymentConcurrencyLeaseId));
   return details;
 }
 
@@ -148,6 +141,17 @@ export function stateToProto(state: State) {
     message: state.message ?? "",
     stateDetails: detailsToProto(state.stateDetails),
     data: state.data === null ? undefined : fromJson(ValueSchema, state.data as ProtoJsonValue),
+    decision: state.decision == null ? undefined : decisionToProto(state.decision),
+  };
+}
+
+function decisionToProto(decision: StateDecision) {
+  return {
+    policy: decision.policy,
+    firedRules: [...decision.firedRules],
+    fizzledRules: [...decision.fizzledRules],
+    rejected: decision.rejected,
+    reason: decision.reason ?? "",
   };
 }
 

@@ -2,11 +2,7 @@
 import { durationFromMs, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { TaskRunPolicy as TaskRunPolicyMessage } from "../../../../gen/flowgate/v1/task_run_pb.js";
 import type { TaskRunRecord } from "../../../application/task-run-store.ts";
-import {
-  defaultTaskRunPolicy,
-  type TaskRunPolicy,
-  validateTaskRunPolicy,
-} from "../../../domain/index.ts";
+import { defaultTaskRunPolicy, type TaskRunPolicy } from "../../../domain/index.ts";
 import { stateToProto, stateTypeToProto } from "./states.ts";
 
 const ts = (value: Date | null) => (value === null ? undefined : timestampFromDate(value));
@@ -43,16 +39,14 @@ export function taskRunToProto(record: TaskRunRecord) {
   };
 }
 
-/** One delay applies to every retry; a list gives one per retry (at most 50). */
+/** One delay applies to every retry; a list gives one per retry (at most 50: the contract). */
 export function taskPolicyFromProto(message: TaskRunPolicyMessage | undefined): TaskRunPolicy {
   const policy = defaultTaskRunPolicy();
   if (message === undefined) return policy;
   const delays = message.retryDelay;
-  const result: TaskRunPolicy = {
+  return {
     retries: message.retries ?? null,
     retryDelay: delays.length === 0 ? null : delays.length === 1 ? delays[0]! : [...delays],
     retryJitterFactor: message.retryJitterFactor ?? null,
   };
-  validateTaskRunPolicy(result);
-  return result;
 }
