@@ -3,6 +3,7 @@
  * (or by our own source directory). `node bench/profile-top.ts <file.cpuprofile> [n]`.
  */
 import { readFileSync } from "node:fs";
+import path from "node:path";
 
 interface ProfileNode {
   id: number;
@@ -16,6 +17,8 @@ interface Profile {
 }
 
 const [file, limit = "30"] = process.argv.slice(2);
+/** This checkout's root as profile URLs name it (`file:///…/`). */
+const ROOT = `file://${path.dirname(import.meta.dirname)}/`;
 if (file === undefined) throw new Error("usage: node bench/profile-top.ts <file.cpuprofile> [n]");
 const profile = JSON.parse(readFileSync(file, "utf8")) as Profile;
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
@@ -29,7 +32,7 @@ const byFunction = new Map<string, number>();
 const byArea = new Map<string, number>();
 for (const [id, us] of selfUs) {
   const { functionName, url, lineNumber } = byId.get(id)!.callFrame;
-  const where = url.replace(/^file:\/\/.*?\/work\/main\//, "").replace(/^.*node_modules\//, "");
+  const where = url.replace(ROOT, "").replace(/^.*node_modules\//, "");
   const key = `${functionName || "(anonymous)"}  ${where}${where ? `:${lineNumber + 1}` : ""}`;
   byFunction.set(key, (byFunction.get(key) ?? 0) + us);
   byArea.set(area(url, functionName), (byArea.get(area(url, functionName)) ?? 0) + us);
@@ -38,7 +41,7 @@ for (const [id, us] of selfUs) {
 function area(url: string, fn: string): string {
   const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (pkg) return pkg[1]!;
-  const own = /\/work\/main\/((?:src|gen|bench)(?:\/[^/]+)?)/.exec(url);
+  const own = new RegExp(`^${ROOT}((?:src|gen|bench)(?:/[^/]+)?)`).exec(url);
   if (own) return own[1]!;
   if (url.startsWith("node:")) return url;
   return fn.startsWith("(") ? fn : "(native/builtin)";

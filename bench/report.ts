@@ -21,6 +21,8 @@ export interface Row {
   errors: number;
   ranOut: boolean;
   sqlPerTransition: number | null;
+  /** Transitions per batch (shared transaction) on the server. */
+  meanBatchSize: number | null;
   serverCpuMsPerTransition: number | null;
   benchCpuMsPerTransition: number;
   machineCpuBusyPercent: number | null;
@@ -58,6 +60,7 @@ export function print(rows: Row[], seconds: number): void {
         "peak RSS MB",
         "flowgate/raw",
         "SQL/transition",
+        "mean batch",
         "server CPU ms/tr",
         "machine CPU %",
         "errors",
@@ -72,6 +75,7 @@ export function print(rows: Row[], seconds: number): void {
         `${f(r.peakRssMb, 0)} (${r.rssOf})`,
         f(r.ratioToRawSql, 2),
         f(r.sqlPerTransition, 1),
+        f(r.meanBatchSize, 1),
         f(r.serverCpuMsPerTransition, 2),
         f(r.machineCpuBusyPercent, 0),
         String(r.errors + r.notAccepted),
@@ -80,6 +84,7 @@ export function print(rows: Row[], seconds: number): void {
   );
   console.log(
     "\nRSS (server): the flowgate server process; RSS (bench): this process (load loop + pg pool)." +
+      "\nSQL/transition: statements the server sent per transition; mean batch: transitions per shared transaction." +
       (rows.some((r) => r.ranOut) ? "\n*: ran out of pre-created runs before the deadline." : ""),
   );
 }

@@ -134,6 +134,8 @@ async function measure(target: Target, clients: number): Promise<Row> {
     errors: result.errors,
     ranOut: result.ranOut,
     sqlPerTransition: report === null ? null : report.queries / n,
+    meanBatchSize:
+      report === null || report.batches === 0 ? null : report.batchedTransitions / report.batches,
     serverCpuMsPerTransition: report === null ? null : report.cpuMs / n,
     benchCpuMsPerTransition: (cpu.user + cpu.system) / 1000 / n,
     machineCpuBusyPercent:

@@ -4,7 +4,7 @@
  * database URL in DATABASE_URL; talks to the parent over IPC:
  * - sends `{ type: "ready", port }` once listening;
  * - on `{ type: "mark" }` starts a measurement window, on `{ type: "report" }` answers
- *   `{ type: "report", peakRss, cpuMs, queries }` for the window;
+ *   `{ type: "report", peakRss, cpuMs, queries, batches, batchedTransitions }` for the window;
  * - on `{ type: "stop" }` drains and exits 0.
  * With BENCH_CPU_PROF=<dir>, each measurement window (mark → report) is CPU-profiled through
  * the inspector and written to <dir>/flowgate-window-<n>.cpuprofile (warm-up and run
@@ -18,6 +18,7 @@ import path from "node:path";
 import { startApp } from "../src/app.ts";
 import { loadConfig } from "../src/config.ts";
 import { createLogger } from "../src/logger.ts";
+import { batchStatistics } from "../src/persistence/orchestration/batcher.ts";
 import { RssSampler } from "./stats.ts";
 
 export interface ServerReport {
@@ -27,6 +28,9 @@ export interface ServerReport {
   readonly cpuMs: number;
   /** SQL statements sent by MikroORM's `pg` clients in the window. */
   readonly queries: number;
+  /** Batches (shared transactions of transitions) run in the window, and the transitions in them. */
+  readonly batches: number;
+  readonly batchedTransitions: number;
   /** With BENCH_SQL_SAMPLE=n: the first n statements of the window. */
   readonly sample: string[];
 }
@@ -51,6 +55,7 @@ const app = await startApp(
 
 const rss = new RssSampler();
 let cpuAtMark = process.cpuUsage();
+let batchesAtMark = batchStatistics();
 const profileDir = process.env.BENCH_CPU_PROF;
 const profiler = profileDir ? new Session() : null;
 let window = 0;
@@ -64,11 +69,13 @@ process.on("message", async (message: { type: string }) => {
   if (message.type === "mark") {
     rss.take();
     cpuAtMark = process.cpuUsage();
+    batchesAtMark = batchStatistics();
     queries = 0;
     sample = [];
     await profiler?.post("Profiler.start");
   } else if (message.type === "report") {
     const cpu = process.cpuUsage(cpuAtMark);
+    const batches = batchStatistics();
     if (profiler !== null && profileDir !== undefined) {
       const { profile } = await profiler.post("Profiler.stop");
       mkdirSync(profileDir, { recursive: true });
@@ -82,6 +89,8 @@ process.on("message", async (message: { type: string }) => {
       peakRss: rss.take(),
       cpuMs: (cpu.user + cpu.system) / 1000,
       queries,
+      batches: batches.batches - batchesAtMark.batches,
+      batchedTransitions: batches.transitions - batchesAtMark.transitions,
       sample,
     });
   } else if (message.type === "stop") {

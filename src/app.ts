@@ -72,7 +72,7 @@ export async function startApp(
   try {
     await notifications.start();
     closers.push(() => notifications.close());
-    const useCases = createUseCases(orm, notifications, settings);
+    const useCases = createUseCases(orm, notifications, settings, config.batching);
     const metrics =
       config.mesh.metricsPort === undefined
         ? undefined

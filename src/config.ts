@@ -35,6 +35,15 @@ export interface Config {
    */
   readonly strictDeploymentLimits: boolean;
   readonly mesh: MeshConfig;
+  readonly batching: BatchingConfig;
+}
+
+/** How concurrent transitions of different runs are combined into shared transactions. */
+export interface BatchingConfig {
+  /** Batches (shared transactions) running at once (`FLOWGATE_BATCHES_IN_FLIGHT`). */
+  readonly batchesInFlight: number;
+  /** Transitions one batch takes at most (`FLOWGATE_MAX_BATCH_SIZE`; 1: no batching). */
+  readonly maxBatchSize: number;
 }
 
 /** Intervals and thresholds of the background services, in seconds. */
@@ -134,6 +143,10 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     tagSlotLeaseSeconds: seconds(env, "FLOWGATE_TAG_SLOT_LEASE_SECONDS", 300, 1, 365 * DAY),
     strictDeploymentLimits: boolean(env, "FLOWGATE_STRICT_DEPLOYMENT_LIMITS", false),
     mesh: mesh(env),
+    batching: Object.freeze({
+      batchesInFlight: integer(env, "FLOWGATE_BATCHES_IN_FLIGHT", 2, 1, 64),
+      maxBatchSize: integer(env, "FLOWGATE_MAX_BATCH_SIZE", 64, 1, 1000),
+    }),
   });
 }
 

@@ -17,6 +17,11 @@ import type { OrchestrationSettings } from "./orchestration/index.ts";
 import { MikroDeploymentRepository } from "./persistence/deployment-repository.ts";
 import { MikroFlowRepository } from "./persistence/flow-repository.ts";
 import { PgFlowRunStore } from "./persistence/flow-run-store.ts";
+import {
+  type BatchingOptions,
+  DEFAULT_BATCHING,
+  TransitionBatcher,
+} from "./persistence/orchestration/batcher.ts";
 import { MikroTagLimitRepository } from "./persistence/tag-limit-repository.ts";
 import { PgTaskRunStore } from "./persistence/task-run-store.ts";
 import type { UseCases } from "./transport/services.ts";
@@ -25,10 +30,13 @@ export function createUseCases(
   orm: MikroORM,
   notifications: RunEventNotifications,
   settings: OrchestrationSettings,
+  batching: BatchingOptions = DEFAULT_BATCHING,
 ): UseCases {
   const clock = systemClock;
   const ids = uuidv7Ids;
-  const storeOptions = { clock, ids, settings, random: Math.random };
+  // One batcher for both run kinds: batches in flight are counted together.
+  const batcher = new TransitionBatcher(orm, batching);
+  const storeOptions = { clock, ids, settings, random: Math.random, batcher };
   const flowRunStore = new PgFlowRunStore(orm, storeOptions);
   const taskRunStore = new PgTaskRunStore(orm, storeOptions);
   const flowRuns = new FlowRunUseCases(flowRunStore, clock, ids);

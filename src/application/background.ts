@@ -2,10 +2,10 @@
  * What the background services (src/services) need from persistence, as small ports.
  *
  * The services find candidates with plain reads, then propose each transition through
- * {@link FlowRunUseCases.setState} (task runs: `TaskRunUseCases.setState`) in its own
- * transaction: a candidate is only a hint, so
- * each one carries the id of the state it was selected in, and the proposal is dropped
- * unless the run is still in that state once its row is locked. Reaping expired leases is
+ * {@link FlowRunUseCases.setState} (task runs: `TaskRunUseCases.setState`), the path of
+ * every proposal: a candidate is only a hint, so each one carries the id of the state it was
+ * selected in, and the proposal is dropped unless the run is still in that state once its
+ * row is locked. Reaping expired leases is
  * (and expired tag-slot holders) is the one write the services make outside orchestration;
  * it is a port of its own because it must delete the lease and give its slots back in one
  * transaction.

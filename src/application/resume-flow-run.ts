@@ -33,7 +33,7 @@ export class ResumeFlowRun {
     flowRunId: string,
     runInput: Record<string, JsonValue> | null,
   ): Promise<FlowOrchestrationResult | RefusedResume> {
-    const record = await this.#store.findFlowRun(flowRunId);
+    const record = await this.#store.find(flowRunId);
     if (record === null) throw new RunNotFoundError("flow_run", flowRunId); // Fix §8.3.8
     const state = record.state;
     if (state === null || state.type !== "PAUSED") {

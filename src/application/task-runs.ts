@@ -1,25 +1,22 @@
 /**
- * Task-run use cases. SetTaskRunState is one transaction that row-locks the task run first
- * (Fix §8.2.3): concurrent proposals for one task run are serialized, so exactly one of N
- * racing PENDING → RUNNING proposals is accepted.
+ * Task-run use cases. A task run is row-locked before its policy runs (Fix §8.2.3):
+ * concurrent proposals for one task run are serialized, so exactly one of N racing
+ * PENDING → RUNNING proposals is accepted. Every state a task run commits is announced by a
+ * `prefect.task-run.<state>` event in the same transaction (WatchTaskRun streams them).
  */
-import {
-  buildState,
-  RunNotFoundError,
-  type State,
-  type StateInit,
-  type TaskRun,
-} from "../domain/index.ts";
+import { RunNotFoundError, type State, type StateInit, type TaskRun } from "../domain/index.ts";
 import {
   type Clock,
   CoreTaskPolicy,
+  type EventOutbox,
   type IdGenerator,
   type OrchestrationResult,
-  orchestrateTransition,
+  type StateWriter,
   type TaskOrchestrationDeps,
   taskRunPolicies,
+  taskRunStateEvent,
 } from "../orchestration/index.ts";
-import { type Page, type PageRequest, readPage } from "./paging.ts";
+import { type RunOrchestration, type RunStateCommand, RunUseCases } from "./run-use-cases.ts";
 import type {
   NewTaskRun,
   TaskRunFilter,
@@ -30,119 +27,65 @@ import type {
 
 export type TaskOrchestrationResult = OrchestrationResult<TaskRun, TaskOrchestrationDeps>;
 
-export interface SetTaskRunStateCommand {
+export interface SetTaskRunStateCommand
+  extends Omit<RunStateCommand<TaskRun, TaskOrchestrationDeps, TaskRunTransaction>, "policy"> {
   readonly taskRunId: string;
-  readonly state: StateInit;
-  readonly force: boolean;
-  readonly signal?: AbortSignal;
-  /** Orchestrate in a transaction that is rolled back: report what would happen. */
-  readonly dryRun?: boolean;
-  /**
-   * Runs in the same transaction after the orchestration, before commit (background
-   * services drop a stale candidate by throwing here, which rolls the proposal back).
-   */
-  readonly beforeCommit?: (
-    tx: TaskRunTransaction,
-    result: TaskOrchestrationResult,
-  ) => Promise<void>;
 }
 
-export class TaskRunUseCases {
-  readonly #store: TaskRunStore;
-  readonly #clock: Clock;
-  readonly #ids: IdGenerator;
+/**
+ * Wraps the validate step's writer so that every state it writes is followed by the task
+ * run's state event, in the same transaction.
+ */
+export function withStateEvents(
+  writer: StateWriter<TaskRun>,
+  events: EventOutbox,
+): StateWriter<TaskRun> {
+  return {
+    async writeState(run: TaskRun, state: State): Promise<State> {
+      const written = await writer.writeState(run, state);
+      await events.append(taskRunStateEvent(run, written));
+      return written;
+    },
+    isRetryableError: (error) => writer.isRetryableError(error),
+  };
+}
 
+/** How task runs are orchestrated: CoreTaskPolicy by default, state events on every write. */
+export const taskRunOrchestration: RunOrchestration<
+  TaskRun,
+  TaskOrchestrationDeps,
+  TaskRunTransaction
+> = {
+  policies: taskRunPolicies,
+  defaultPolicy: CoreTaskPolicy,
+  ports: (tx) => ({ deps: tx.deps, stateWriter: withStateEvents(tx.stateWriter, tx.events) }),
+};
+
+export class TaskRunUseCases extends RunUseCases<
+  TaskRun,
+  TaskOrchestrationDeps,
+  TaskRunTransaction,
+  TaskRunRecord,
+  TaskRunFilter
+> {
   constructor(store: TaskRunStore, clock: Clock, ids: IdGenerator) {
-    this.#store = store;
-    this.#clock = clock;
-    this.#ids = ids;
+    super(store, taskRunOrchestration, "task_run", clock, ids);
   }
 
   /** Creates the run (idempotent on flow run, task key, dynamic key) and forces its initial state. */
-  async create(
+  create(
     fields: NewTaskRun,
     initial: StateInit | null,
   ): Promise<{ record: TaskRunRecord; created: boolean }> {
-    const { runId, created } = await this.#store.transaction(async (tx) => {
+    return this.createWith(async (tx) => {
       const inserted = await tx.insertTaskRun(fields);
       if ("missing" in inserted) throw new RunNotFoundError("flow_run", fields.flowRunId ?? "");
-      if (inserted.created) {
-        await this.#orchestrate(
-          tx,
-          inserted.run,
-          inserted.state,
-          initial ?? { type: "PENDING" },
-          true,
-        );
-      }
-      return { runId: inserted.run.id, created: inserted.created };
-    });
-    return { record: await this.get(runId), created };
-  }
-
-  async get(taskRunId: string): Promise<TaskRunRecord> {
-    const record = await this.#store.findTaskRun(taskRunId);
-    if (record === null) throw new RunNotFoundError("task_run", taskRunId);
-    return record;
-  }
-
-  list(filter: TaskRunFilter, page: PageRequest): Promise<Page<TaskRunRecord>> {
-    return readPage(
-      page,
-      (limit, after) => this.#store.listTaskRuns(filter, limit, after),
-      (record) => ({ created: record.created, id: record.run.id }),
-    );
-  }
-
-  async delete(taskRunId: string): Promise<void> {
-    if (!(await this.#store.deleteTaskRun(taskRunId)))
-      throw new RunNotFoundError("task_run", taskRunId);
-  }
-
-  async listStates(taskRunId: string): Promise<State[]> {
-    const states = await this.#store.listStates(taskRunId);
-    if (states === null) throw new RunNotFoundError("task_run", taskRunId);
-    return states;
+      return inserted;
+    }, initial);
   }
 
   /** Proposes a state; the outcome is in the result. `deferred` states select BackgroundTaskPolicy. */
   setState(command: SetTaskRunStateCommand): Promise<TaskOrchestrationResult> {
-    return this.#store.transaction(
-      async (tx) => {
-        const locked = await tx.lockTaskRun(command.taskRunId);
-        if (locked === null) throw new RunNotFoundError("task_run", command.taskRunId);
-        const result = await this.#orchestrate(
-          tx,
-          locked.run,
-          locked.state,
-          command.state,
-          command.force,
-        );
-        await command.beforeCommit?.(tx, result);
-        return result;
-      },
-      { signal: command.signal, rollback: command.dryRun },
-    );
-  }
-
-  async #orchestrate(
-    tx: TaskRunTransaction,
-    run: TaskRun,
-    initialState: State | null,
-    init: StateInit,
-    force: boolean,
-  ): Promise<TaskOrchestrationResult> {
-    const result = await orchestrateTransition({
-      run,
-      initialState,
-      proposedState: buildState(init, this.#ids.newId(), this.#clock.now()),
-      policies: taskRunPolicies,
-      policy: CoreTaskPolicy,
-      force,
-      deps: tx.deps,
-      stateWriter: tx.stateWriter,
-    });
-    await tx.saveTaskRun(run);
-    return result;
+    return this.propose(command.taskRunId, command);
   }
 }

@@ -142,4 +142,5 @@ export {
   taskRunHolder,
 } from "./tag-slots.ts";
 export type { TaskContext } from "./task-context.ts";
+export { taskRunStateEvent } from "./task-run-event.ts";
 export { UniversalTransform } from "./transform.ts";

@@ -37,7 +37,8 @@ export interface IdGenerator {
 
 /**
  * The validate step (spec §2.7): persist `state` as the run's new current state inside the
- * caller's transaction and flush (set the run's `stateId`), returning the state as stored.
+ * caller's transaction (set the run's `stateId`; the row is written at once, or by the
+ * transaction's final flush), returning the state as stored.
  * May throw; `isRetryableError` says which errors are transient database faults (serialization
  * failure, deadlock, lock timeout, lost connection): those are rethrown for the caller to
  * retry, every other error turns the transition into ABORT "Error validating state: …".

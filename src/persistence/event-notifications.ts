@@ -11,7 +11,7 @@ import type pg from "pg";
 import type { RunEventNotifications } from "../application/flow-run-store.ts";
 import type { Logger } from "../logger.ts";
 import { dedicatedClient, endClient } from "./dedicated-connection.ts";
-import { EVENTS_CHANNEL } from "./orchestration/flow-ports.ts";
+import { EVENTS_CHANNEL } from "./orchestration/unit-of-work.ts";
 
 const RECONNECT_MS = 1000;
 

@@ -79,6 +79,7 @@ export function stateColumns(state: State) {
     message: state.message,
     stateDetails: detailsToJson(state.stateDetails),
     data: state.data,
+    decision: state.decision ?? null,
   };
 }
 
@@ -101,13 +102,15 @@ export function flowRunFromEntity(entity: FlowRunEntity): FlowRun {
   };
 }
 
-/** Copies what orchestration may change on the run back onto its entity. */
-export function applyFlowRun(entity: FlowRunEntity, run: FlowRun): void {
-  entity.name = run.name;
-  entity.deploymentId = run.deploymentId;
-  entity.infrastructurePid = run.infrastructurePid;
-  entity.empiricalPolicy = { ...run.empiricalPolicy };
-  applyBookkeeping(entity, run);
+/** What orchestration may change on a flow run, as its entity's properties. */
+export function flowRunColumns(run: FlowRun): Partial<FlowRunEntity> {
+  return {
+    name: run.name,
+    deploymentId: run.deploymentId,
+    infrastructurePid: run.infrastructurePid,
+    empiricalPolicy: { ...run.empiricalPolicy },
+    ...bookkeepingColumns(run),
+  };
 }
 
 export function taskRunFromEntity(entity: TaskRunEntity): TaskRun {
@@ -128,14 +131,16 @@ export function taskRunFromEntity(entity: TaskRunEntity): TaskRun {
   };
 }
 
-/** Copies what orchestration may change on the task run back onto its entity. */
-export function applyTaskRun(entity: TaskRunEntity, run: TaskRun): void {
-  entity.name = run.name;
-  entity.flowRunRunCount = run.flowRunRunCount;
-  entity.cacheKey = run.cacheKey;
-  entity.cacheExpiration = run.cacheExpiration;
-  entity.empiricalPolicy = { ...run.empiricalPolicy };
-  applyBookkeeping(entity, run);
+/** What orchestration may change on a task run, as its entity's properties. */
+export function taskRunColumns(run: TaskRun): Partial<TaskRunEntity> {
+  return {
+    name: run.name,
+    flowRunRunCount: run.flowRunRunCount,
+    cacheKey: run.cacheKey,
+    cacheExpiration: run.cacheExpiration,
+    empiricalPolicy: { ...run.empiricalPolicy },
+    ...bookkeepingColumns(run),
+  };
 }
 
 type BookkeepingColumns = Pick<
@@ -169,18 +174,20 @@ function bookkeepingFromEntity(entity: BookkeepingColumns): Omit<RunBookkeeping,
   };
 }
 
-function applyBookkeeping(entity: BookkeepingColumns, run: RunBookkeeping): void {
-  entity.stateId = run.stateId;
-  entity.stateType = run.stateType;
-  entity.stateName = run.stateName;
-  entity.stateTimestamp = run.stateTimestamp;
-  entity.runCount = run.runCount;
-  entity.expectedStartTime = run.expectedStartTime;
-  entity.nextScheduledStartTime = run.nextScheduledStartTime;
-  entity.startTime = run.startTime;
-  entity.endTime = run.endTime;
-  entity.totalRunTime = run.totalRunTime;
-  entity.tags = [...run.tags];
+function bookkeepingColumns(run: RunBookkeeping): BookkeepingColumns {
+  return {
+    stateId: run.stateId,
+    stateType: run.stateType,
+    stateName: run.stateName,
+    stateTimestamp: run.stateTimestamp,
+    runCount: run.runCount,
+    expectedStartTime: run.expectedStartTime,
+    nextScheduledStartTime: run.nextScheduledStartTime,
+    startTime: run.startTime,
+    endTime: run.endTime,
+    totalRunTime: run.totalRunTime,
+    tags: [...run.tags],
+  };
 }
 
 /** State columns as raw queries return them. */

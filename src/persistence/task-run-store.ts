@@ -1,200 +1,134 @@
+/**
+ * Task runs in PostgreSQL: the generic run store for the task kind, its transaction view
+ * (whose ports all work inside the unit of work of the transaction) and run creation.
+ */
 import type { EntityManager, MikroORM } from "@mikro-orm/postgresql";
-import type { TransactionOptions } from "../application/flow-run-store.ts";
-import type { Cursor } from "../application/paging.ts";
+import type { TransitionOptions } from "../application/run-store.ts";
 import type {
   NewTaskRun,
   TaskRunFilter,
   TaskRunRecord,
-  TaskRunStore,
   TaskRunTransaction,
 } from "../application/task-run-store.ts";
-import type { State, TaskRun } from "../domain/index.ts";
-import type {
-  Clock,
-  IdGenerator,
-  OrchestrationSettings,
-  TaskOrchestrationDeps,
-} from "../orchestration/index.ts";
-import { FlowRunEntity, TaskRunEntity, TaskRunStateEntity } from "./entities/index.ts";
-import { translatingErrors } from "./errors.ts";
-import { afterCursor, currentStatesOf } from "./keyset.ts";
+import type { Run, State, TaskRun } from "../domain/index.ts";
+import type { TaskOrchestrationDeps } from "../orchestration/index.ts";
+import { FlowRunEntity, type TaskRunEntity } from "./entities/index.ts";
 import { PgGlobalConcurrencyLimits } from "./orchestration/global-limits.ts";
 import { PgLeaseStore } from "./orchestration/lease-store.ts";
+import { taskRunDependents } from "./orchestration/lock-runs.ts";
+import { PgEventOutbox, PgStateTimestamps } from "./orchestration/run-ports.ts";
+import { PgStateWriter } from "./orchestration/state-writer.ts";
 import {
   PgFlowRunReader,
   PgTagConcurrencyLimits,
   PgTaskRunStateCache,
-  PgTaskRunStateTimestamps,
 } from "./orchestration/task-ports.ts";
-import { TaskRunStateWriter } from "./orchestration/task-state-writer.ts";
+import type { HeldRun, OrchestrationUnitOfWork } from "./orchestration/unit-of-work.ts";
 import { deleteTaskRunFreeingSlots } from "./run-deletion.ts";
-import { listStates, statesSince, TASK_RUN_TABLES, watchStart } from "./run-history.ts";
+import { TASK_RUNS } from "./run-kinds.ts";
+import { PgRunStore, type RunStoreOptions } from "./run-store.ts";
 import { pgTextArray } from "./sql.ts";
-import {
-  applyTaskRun,
-  type StateColumns,
-  stateFromColumns,
-  stateFromRow,
-  taskRunFromEntity,
-  toDate,
-} from "./state-mapping.ts";
-import { runTransaction } from "./transaction.ts";
+import { taskRunFromEntity } from "./state-mapping.ts";
 
-export interface TaskRunStoreOptions {
-  readonly clock: Clock;
-  readonly ids: IdGenerator;
-  readonly settings: OrchestrationSettings;
-  readonly random: () => number;
-}
-
-export class PgTaskRunStore implements TaskRunStore {
-  readonly #orm: MikroORM;
-  readonly #options: TaskRunStoreOptions;
-
-  constructor(orm: MikroORM, options: TaskRunStoreOptions) {
-    this.#orm = orm;
-    this.#options = options;
+export class PgTaskRunStore extends PgRunStore<
+  TaskRun,
+  TaskRunEntity,
+  TaskRunTransaction,
+  TaskRunRecord,
+  TaskRunFilter
+> {
+  constructor(orm: MikroORM, options: RunStoreOptions) {
+    super(orm, TASK_RUNS, options);
   }
 
-  transaction<T>(
-    work: (tx: TaskRunTransaction) => Promise<T>,
-    options: TransactionOptions = {},
-  ): Promise<T> {
-    return runTransaction(
-      this.#orm,
-      (em) => work(new PgTaskRunTransaction(em, this.#options)),
-      options,
+  protected view(uow: OrchestrationUnitOfWork): TaskRunTransaction {
+    return taskRunTransaction(uow, this.options);
+  }
+
+  protected dependents(runs: readonly { held: HeldRun; options: TransitionOptions<Run> }[]) {
+    return taskRunDependents(
+      runs.map(({ held, options }) => ({
+        id: held.run.id,
+        tags: held.run.tags,
+        proposedType: options.proposedType ?? null,
+      })),
     );
   }
 
-  findTaskRun(taskRunId: string): Promise<TaskRunRecord | null> {
-    return translatingErrors(async () => {
-      const em = this.#orm.em.fork();
-      const entity = await em.findOne(TaskRunEntity, { id: taskRunId });
-      return entity === null ? null : record(entity, await currentState(em, entity));
-    });
+  protected record(entity: TaskRunEntity, state: State | null): TaskRunRecord {
+    return {
+      run: taskRunFromEntity(entity),
+      state,
+      created: entity.created,
+      updated: entity.updated,
+    };
   }
 
-  listTaskRuns(
-    filter: TaskRunFilter,
-    limit: number,
-    after: Cursor | undefined,
-  ): Promise<TaskRunRecord[]> {
-    return translatingErrors(async () => {
-      const em = this.#orm.em.fork();
-      const where: Record<string, unknown>[] = [];
-      if (filter.flowRunId !== null) where.push({ flowRunId: filter.flowRunId });
-      if (filter.stateTypes.length > 0) where.push({ stateType: { $in: [...filter.stateTypes] } });
-      if (filter.tags.length > 0) where.push({ tags: { $contains: [...filter.tags] } });
-      where.push(afterCursor(after));
-      const entities = await em.find(
-        TaskRunEntity,
-        { $and: where },
-        { orderBy: { created: "asc", id: "asc" }, limit },
-      );
-      const stateOf = await currentStatesOf(em, "task_run_state", entities);
-      return entities.map((entity) => record(entity, stateOf(entity.stateId)));
-    });
+  protected conditions(filter: TaskRunFilter): Record<string, unknown>[] {
+    const where: Record<string, unknown>[] = [];
+    if (filter.flowRunId !== null) where.push({ flowRunId: filter.flowRunId });
+    if (filter.stateTypes.length > 0) where.push({ stateType: { $in: [...filter.stateTypes] } });
+    if (filter.tags.length > 0) where.push({ tags: { $contains: [...filter.tags] } });
+    return where;
   }
 
-  deleteTaskRun(taskRunId: string): Promise<boolean> {
-    return translatingErrors(() =>
-      this.#orm.em
-        .fork()
-        .transactional((em) => deleteTaskRunFreeingSlots(em, taskRunId, this.#options.clock.now())),
-    );
-  }
-
-  listStates(taskRunId: string): Promise<State[] | null> {
-    return translatingErrors(() => listStates(this.#orm.em.fork(), TASK_RUN_TABLES, taskRunId));
-  }
-
-  statesSince(taskRunId: string, afterSeq: number): Promise<{ seq: number; state: State }[]> {
-    return translatingErrors(() =>
-      statesSince(this.#orm.em.fork(), TASK_RUN_TABLES, taskRunId, afterSeq),
-    );
-  }
-
-  watchStart(taskRunId: string): Promise<{ state: State | null; seq: number } | null> {
-    return translatingErrors(() => watchStart(this.#orm.em.fork(), TASK_RUN_TABLES, taskRunId));
+  /** Deletes the task run, freeing the slots and leases it holds. */
+  protected override deleteRun(em: EntityManager, taskRunId: string): Promise<boolean> {
+    return deleteTaskRunFreeingSlots(em, taskRunId, this.options.clock.now());
   }
 }
 
-export class PgTaskRunTransaction implements TaskRunTransaction {
-  readonly #em: EntityManager;
-  readonly #entities = new Map<string, TaskRunEntity>();
-  readonly #latestStates = new Map<string, Date>();
+/** The task-run view of a unit of work (one per unit of work). */
+export function taskRunTransaction(
+  uow: OrchestrationUnitOfWork,
+  options: RunStoreOptions,
+): TaskRunTransaction {
+  return uow.view(TASK_RUNS, () => new PgTaskRunTransaction(uow, options));
+}
+
+class PgTaskRunTransaction implements TaskRunTransaction {
+  readonly #uow: OrchestrationUnitOfWork;
   readonly deps: TaskOrchestrationDeps;
-  readonly stateWriter: TaskRunStateWriter;
+  readonly stateWriter: PgStateWriter<TaskRun>;
+  readonly events: PgEventOutbox;
 
-  constructor(em: EntityManager, options: TaskRunStoreOptions) {
-    this.#em = em;
+  constructor(uow: OrchestrationUnitOfWork, options: RunStoreOptions) {
+    this.#uow = uow;
+    const { em } = uow;
     const { clock, ids, settings, random } = options;
     this.deps = {
       clock,
       ids,
       settings,
-      flowRuns: new PgFlowRunReader(em),
-      taskRunStates: new PgTaskRunStateTimestamps(em, this.#latestStates),
-      tagLimits: new PgTagConcurrencyLimits(em, clock),
-      globalLimits: new PgGlobalConcurrencyLimits(em, clock),
+      flowRuns: new PgFlowRunReader(uow),
+      taskRunStates: new PgStateTimestamps(uow, TASK_RUNS),
+      tagLimits: new PgTagConcurrencyLimits(em, clock, uow.limits),
+      globalLimits: new PgGlobalConcurrencyLimits(em, clock, uow.limits),
       leases: new PgLeaseStore(em, clock, ids),
-      cache: new PgTaskRunStateCache(em, ids, clock),
+      cache: new PgTaskRunStateCache(uow, ids, clock),
       random: { random },
     };
-    this.stateWriter = new TaskRunStateWriter(em, async (run, state) => {
-      const latest = this.#latestStates.get(run.id);
-      if (latest === undefined || state.timestamp > latest)
-        this.#latestStates.set(run.id, state.timestamp);
-      await this.saveTaskRun(run);
-    });
+    this.stateWriter = new PgStateWriter(uow, TASK_RUNS);
+    this.events = new PgEventOutbox(uow);
   }
 
-  /**
-   * Two round trips, as for flow runs: the row locked, then (after the lock was granted) its
-   * current state and newest state timestamp (EnsureTaskRunStateTimestampIsUnique).
-   */
-  async lockTaskRun(taskRunId: string) {
-    const [columns] = await this.#em.execute<Record<string, unknown>[]>(
-      `select * from task_run where id = ? for update`,
-      [taskRunId],
-    );
-    if (columns === undefined) return null;
-    // Registered with the unit of work, so the flush writes what orchestration changed.
-    const entity = this.#em.map(TaskRunEntity, columns);
-    this.#entities.set(entity.id, entity);
-    const [row] = await this.#em.execute<
-      (Partial<StateColumns> & { latest: Date | string | null })[]
-    >(
-      `select s.id, s.type, s.name, s."timestamp", s.message, s.state_details, s.data,
-         (select max("timestamp") from task_run_state where task_run_id = ?) as latest
-       from (select 1) one left join task_run_state s on s.id = ?`,
-      [entity.id, entity.stateId ?? null],
-    );
-    if (row?.latest != null) this.#latestStates.set(entity.id, toDate(row.latest));
-    const state = row?.id == null ? null : stateFromColumns(row as StateColumns);
-    return { run: taskRunFromEntity(entity), state };
-  }
-
-  async saveTaskRun(run: TaskRun): Promise<void> {
-    const entity = this.#entities.get(run.id);
-    if (entity === undefined)
-      throw new Error(`task run ${run.id} was not loaded in this transaction`);
-    applyTaskRun(entity, run);
-    await this.#em.flush();
+  async lock(taskRunId: string) {
+    const held = await this.#uow.lockOne(TASK_RUNS, taskRunId);
+    return held === null ? null : { run: held.run as TaskRun, state: held.state };
   }
 
   async insertTaskRun(fields: NewTaskRun) {
+    const { em } = this.#uow;
     if (
       fields.flowRunId !== null &&
-      (await this.#em.count(FlowRunEntity, { id: fields.flowRunId })) === 0
+      (await em.count(FlowRunEntity, { id: fields.flowRunId })) === 0
     ) {
       return { missing: "flow run" as const };
     }
     const id = this.deps.ids.newId();
     const now = this.deps.clock.now();
     // The unique (flow_run_id, task_key, dynamic_key) index decides a race between creators.
-    const inserted = await this.#em.execute<{ id: string }[]>(
+    const inserted = await em.execute<{ id: string }[]>(
       `insert into task_run (id, flow_run_id, task_key, dynamic_key, name, tags, cache_key, cache_expiration,
          empirical_policy, flow_run_run_count, run_count, total_run_time, created, updated)
        values (?, ?, ?, ?, ?, ?::text[], ?, ?, ?::jsonb, 0, 0, 0, ?, ?)
@@ -214,32 +148,14 @@ export class PgTaskRunTransaction implements TaskRunTransaction {
       ],
     );
     const created = inserted.length === 1;
-    const runId = created
-      ? id
-      : (
-          await this.#em.findOneOrFail(TaskRunEntity, {
-            flowRunId: fields.flowRunId,
-            taskKey: fields.taskKey,
-            dynamicKey: fields.dynamicKey,
-          })
-        ).id;
-    const locked = await this.lockTaskRun(runId);
-    if (locked === null) throw new Error(`task run ${runId} vanished`);
+    const [existing] = created
+      ? [{ id }]
+      : await em.execute<{ id: string }[]>(
+          `select id from task_run where flow_run_id is not distinct from ? and task_key = ? and dynamic_key = ?`,
+          [fields.flowRunId, fields.taskKey, fields.dynamicKey],
+        );
+    const locked = existing === undefined ? null : await this.lock(existing.id);
+    if (locked === null) throw new Error(`task run ${existing?.id ?? id} vanished`);
     return { ...locked, created };
   }
-}
-
-async function currentState(em: EntityManager, entity: TaskRunEntity): Promise<State | null> {
-  if (entity.stateId == null) return null;
-  const row = await em.findOne(TaskRunStateEntity, { id: entity.stateId });
-  return row === null ? null : stateFromRow(row);
-}
-
-function record(entity: TaskRunEntity, state: State | null): TaskRunRecord {
-  return {
-    run: taskRunFromEntity(entity),
-    state,
-    created: entity.created,
-    updated: entity.updated,
-  };
 }

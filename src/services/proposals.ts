@@ -2,19 +2,27 @@
  * Proposing a transition for a candidate a service selected. Candidates come from unlocked
  * reads, so by the time the run row is locked the run may have moved on (resumed, been
  * rescheduled, cancelled by hand). The proposal is kept only if the run is still in the
- * very state it was selected in: otherwise the transaction is rolled back, so a forced
- * Failed can never hit a run that was resumed a moment earlier. Flow runs and task runs
- * are guarded the same way.
+ * very state it was selected in, checked under the run's lock before its policy runs:
+ * otherwise nothing is written, so a forced Failed can never hit a run that was resumed a
+ * moment earlier. Flow runs and task runs are guarded the same way.
  */
 import type { RunInState, TaskRunInState } from "../application/background.ts";
 import type { FlowOrchestrationResult, SetFlowRunStateCommand } from "../application/flow-runs.ts";
 import type { FlowRunProposer, TaskRunProposer } from "../application/orchestration-observer.ts";
 import type { SetTaskRunStateCommand, TaskOrchestrationResult } from "../application/task-runs.ts";
-import { NotFoundError } from "../domain/index.ts";
+import { NotFoundError, type State } from "../domain/index.ts";
 import type { Logger } from "../logger.ts";
 
-/** Thrown inside the transaction to roll back a proposal whose candidate is stale. */
+/** Why a proposal whose candidate is stale was not made. */
 class CandidateMoved extends Error {}
+
+/**
+ * The precondition of a candidate's proposal: checked once the run is locked, before its
+ * policy runs, so a stale candidate's proposal writes nothing.
+ */
+function stillIn(candidate: Candidate): (current: State | null) => Error | null {
+  return (current) => (current?.id === candidate.stateId ? null : new CandidateMoved());
+}
 
 /** The proposal's result, or why nothing was proposed. */
 export type ProposalOutcome = FlowOrchestrationResult | "moved" | "gone";
@@ -37,7 +45,7 @@ interface Candidate {
 }
 
 /** What to propose for a candidate; the run id and the guard are filled in. */
-export type Proposal = Omit<SetFlowRunStateCommand, "flowRunId" | "beforeCommit">;
+export type Proposal = Omit<SetFlowRunStateCommand, "flowRunId" | "precondition" | "beforeCommit">;
 
 /** Proposes `proposal` for the candidate if it is still in the state it was selected in. */
 export async function proposeInState(
@@ -49,9 +57,7 @@ export async function proposeInState(
     return await flowRuns.setState({
       ...proposal,
       flowRunId: candidate.flowRunId,
-      beforeCommit: async (_tx, result) => {
-        if (result.context.initialState?.id !== candidate.stateId) throw new CandidateMoved();
-      },
+      precondition: stillIn(candidate),
     });
   } catch (error) {
     if (error instanceof CandidateMoved) return "moved";
@@ -61,7 +67,10 @@ export async function proposeInState(
 }
 
 /** What to propose for a task-run candidate; the run id and the guard are filled in. */
-export type TaskProposal = Omit<SetTaskRunStateCommand, "taskRunId" | "beforeCommit">;
+export type TaskProposal = Omit<
+  SetTaskRunStateCommand,
+  "taskRunId" | "precondition" | "beforeCommit"
+>;
 
 /** Proposes `proposal` for the task run if it is still in the state it was selected in. */
 export async function proposeTaskInState(
@@ -73,9 +82,7 @@ export async function proposeTaskInState(
     return await taskRuns.setState({
       ...proposal,
       taskRunId: candidate.taskRunId,
-      beforeCommit: async (_tx, result) => {
-        if (result.context.initialState?.id !== candidate.stateId) throw new CandidateMoved();
-      },
+      precondition: stillIn(candidate),
     });
   } catch (error) {
     if (error instanceof CandidateMoved) return "moved";

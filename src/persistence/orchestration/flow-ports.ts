@@ -1,75 +1,41 @@
 /**
- * The small read/write ports of flow-run orchestration, each one statement or two inside
- * the transition's transaction.
+ * The ports only flow-run orchestration uses, inside the transition's transaction:
+ * deployments with their limits, and the related resources of a flow run's events.
  */
 import type { EntityManager } from "@mikro-orm/postgresql";
-import type { CollisionStrategy, Deployment, FlowRun } from "../../domain/index.ts";
 import type {
-  DeploymentReader,
-  EventOutbox,
-  FlowRunStateTimestamps,
-  RelatedResourceReader,
-  RunStateEvent,
-} from "../../orchestration/index.ts";
-import { ConcurrencyLimitEntity, DeploymentEntity, FlowEntity } from "../entities/index.ts";
-import { limitFromRow } from "./global-limits.ts";
-
-/** The channel on which committed events are announced (payload: the run id). */
-export const EVENTS_CHANNEL = "flowgate_events";
-
-export class PgFlowRunStateTimestamps implements FlowRunStateTimestamps {
-  readonly #em: EntityManager;
-  readonly #latest: ReadonlyMap<string, Date>;
-
-  /** @param latest the newest state timestamp of each run locked in this transaction. */
-  constructor(em: EntityManager, latest: ReadonlyMap<string, Date> = new Map()) {
-    this.#em = em;
-    this.#latest = latest;
-  }
-
-  async hasStateAt(flowRunId: string, timestamp: Date): Promise<boolean> {
-    // The run is locked: no state newer than the latest one we saw can appear meanwhile.
-    const latest = this.#latest.get(flowRunId);
-    if (latest !== undefined && timestamp > latest) return false;
-    const rows = await this.#em.execute(
-      `select 1 from flow_run_state where flow_run_id = ? and "timestamp" = ? limit 1`,
-      [flowRunId, timestamp],
-    );
-    return rows.length > 0;
-  }
-}
+  CollisionStrategy,
+  Deployment,
+  FlowRun,
+  GlobalConcurrencyLimit,
+} from "../../domain/index.ts";
+import type { DeploymentReader, RelatedResourceReader } from "../../orchestration/index.ts";
+import { DeploymentEntity, FlowEntity } from "../entities/index.ts";
+import { FLOW_RUNS } from "../run-kinds.ts";
+import { type LimitRow, limitFromRow } from "./global-limits.ts";
+import type { LockedLimits } from "./locked-limits.ts";
+import type { OrchestrationUnitOfWork } from "./unit-of-work.ts";
 
 export class PgDeploymentReader implements DeploymentReader {
   readonly #em: EntityManager;
-  constructor(em: EntityManager) {
+  readonly #locked: LockedLimits | undefined;
+
+  /** @param locked the limits a batch locked up front. */
+  constructor(em: EntityManager, locked?: LockedLimits) {
     this.#em = em;
+    this.#locked = locked;
   }
 
   async readDeployment(deploymentId: string): Promise<Deployment | null> {
     const deployment = await this.#em.findOne(DeploymentEntity, { id: deploymentId });
     if (deployment === null) return null;
     const limitId = deployment.concurrencyLimitId ?? null;
-    const limit =
-      limitId === null ? null : await this.#em.findOne(ConcurrencyLimitEntity, { id: limitId });
     const options = deployment.concurrencyOptions;
     return {
       id: deployment.id,
       name: deployment.name,
       concurrencyLimitId: limitId,
-      concurrencyLimit:
-        limit === null
-          ? null
-          : limitFromRow({
-              id: limit.id,
-              name: limit.name,
-              active: Boolean(limit.active),
-              limit: Number(limit.limit),
-              active_slots: Number(limit.activeSlots),
-              denied_slots: Number(limit.deniedSlots),
-              slot_decay_per_second: Number(limit.slotDecayPerSecond),
-              avg_slot_occupancy_seconds: Number(limit.avgSlotOccupancySeconds),
-              updated: limit.updated,
-            }),
+      concurrencyLimit: limitId === null ? null : await this.#readLimit(limitId),
       concurrencyOptions:
         options == null
           ? null
@@ -79,73 +45,42 @@ export class PgDeploymentReader implements DeploymentReader {
             },
     };
   }
-}
 
-/** Appends to the outbox and announces the run on {@link EVENTS_CHANNEL} (delivered at commit). */
-export class PgEventOutbox implements EventOutbox {
-  readonly #em: EntityManager;
-  constructor(em: EntityManager) {
-    this.#em = em;
+  /**
+   * The limit as it is now: never the unit of work's copy, which a slot taken earlier in
+   * the same transaction (a raw UPDATE) would have left behind.
+   */
+  async #readLimit(limitId: string): Promise<GlobalConcurrencyLimit | null> {
+    const locked = this.#locked?.withId(limitId);
+    if (locked !== undefined) return locked;
+    const [row] = await this.#em.execute<LimitRow[]>(
+      `select * from concurrency_limit_v2 where id = ?`,
+      [limitId],
+    );
+    return row === undefined ? null : limitFromRow(row);
   }
-
-  async append(event: RunStateEvent): Promise<void> {
-    const { sql, params } = appendEventStatement(event);
-    await this.#em.execute(sql, params);
-  }
 }
 
-/**
- * The outbox insert and its notification as one statement (one round trip); PostgreSQL
- * delivers the notification only when the transaction commits.
- */
-export function appendEventStatement(event: RunStateEvent): { sql: string; params: unknown[] } {
-  return {
-    sql: `with inserted as (
-       insert into event (id, event, occurred, follows, resource_id, resource, related, payload)
-       values (?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?::jsonb) returning resource_id)
-     select pg_notify(?, resource_id::text) from inserted`,
-    params: [
-      event.id,
-      event.event,
-      event.occurred,
-      event.follows,
-      runIdOf(event),
-      JSON.stringify(event.resource),
-      JSON.stringify(event.related),
-      JSON.stringify(event.payload),
-      EVENTS_CHANNEL,
-    ],
-  };
-}
-
-/** The run id at the end of `prefect.flow-run.<id>` / `prefect.task-run.<id>`. */
-function runIdOf(event: RunStateEvent): string {
-  const resource = event.resource["prefect.resource.id"] ?? "";
-  return resource.slice(resource.lastIndexOf(".") + 1);
-}
-
-/** Flow, deployment and tags of a flow run, in the order of spec §4.1. */
-/** What the lock query already read about a run's flow. */
-export interface KnownFlow {
+/** A flow as the related resources need it. */
+interface KnownFlow {
   readonly id: string;
   readonly name: string;
   readonly tags: readonly string[];
 }
 
+/** Flow, deployment and tags of a flow run, in the order of spec §4.1. */
 export class PgRelatedResourceReader implements RelatedResourceReader {
-  readonly #em: EntityManager;
-  readonly #flows: ReadonlyMap<string, KnownFlow>;
+  readonly #uow: OrchestrationUnitOfWork;
 
-  constructor(em: EntityManager, flows: ReadonlyMap<string, KnownFlow> = new Map()) {
-    this.#em = em;
-    this.#flows = flows;
+  constructor(uow: OrchestrationUnitOfWork) {
+    this.#uow = uow;
   }
 
   async readRelatedResources(flowRun: FlowRun): Promise<Readonly<Record<string, string>>[]> {
+    const { em } = this.#uow;
     const related: Record<string, string>[] = [];
     const flow =
-      this.#flows.get(flowRun.flowId) ??
-      (await this.#em.findOne(FlowEntity, { id: flowRun.flowId }));
+      this.#lockedFlow(flowRun) ?? (await em.findOne(FlowEntity, { id: flowRun.flowId }));
     const tags = new Set(flowRun.tags);
     if (flow !== null) {
       related.push({
@@ -156,7 +91,7 @@ export class PgRelatedResourceReader implements RelatedResourceReader {
       for (const tag of flow.tags) tags.add(tag);
     }
     if (flowRun.deploymentId !== null) {
-      const deployment = await this.#em.findOne(DeploymentEntity, { id: flowRun.deploymentId });
+      const deployment = await em.findOne(DeploymentEntity, { id: flowRun.deploymentId });
       if (deployment !== null) {
         related.push({
           "prefect.resource.id": `prefect.deployment.${deployment.id}`,
@@ -169,5 +104,16 @@ export class PgRelatedResourceReader implements RelatedResourceReader {
       related.push({ "prefect.resource.id": `prefect.tag.${tag}`, "prefect.resource.role": "tag" });
     }
     return related;
+  }
+
+  /** The run's flow as the lock statement read it (FLOW_RUNS' lock extras). */
+  #lockedFlow(flowRun: FlowRun): KnownFlow | null {
+    const extras = this.#uow.held(FLOW_RUNS, flowRun.id)?.extras;
+    if (extras?.x_flow_name == null) return null;
+    return {
+      id: flowRun.flowId,
+      name: extras.x_flow_name as string,
+      tags: (extras.x_flow_tags as string[] | null) ?? [],
+    };
   }
 }

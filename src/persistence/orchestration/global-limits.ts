@@ -9,12 +9,14 @@ import type { EntityManager } from "@mikro-orm/postgresql";
 import type { GlobalConcurrencyLimit } from "../../domain/index.ts";
 import type { Clock, GlobalConcurrencyLimits } from "../../orchestration/index.ts";
 import { toDate } from "../state-mapping.ts";
+import type { LockedLimits } from "./locked-limits.ts";
 import { inSavepoint } from "./savepoint.ts";
 
 /** Active slots after decay, as of the bound time parameter. */
 const DECAYED = `greatest(0, active_slots - floor(slot_decay_per_second * greatest(0, extract(epoch from (?::timestamptz - updated)))))`;
 
-interface LimitRow {
+/** A `concurrency_limit_v2` row as raw queries return it. */
+export interface LimitRow {
   id: string;
   name: string;
   active: boolean;
@@ -29,14 +31,19 @@ interface LimitRow {
 export class PgGlobalConcurrencyLimits implements GlobalConcurrencyLimits {
   readonly #em: EntityManager;
   readonly #clock: Clock;
+  readonly #locked: LockedLimits | undefined;
 
-  constructor(em: EntityManager, clock: Clock) {
+  /** @param locked the limits a batch locked up front: reads of them need no query. */
+  constructor(em: EntityManager, clock: Clock, locked?: LockedLimits) {
     this.#em = em;
     this.#clock = clock;
+    this.#locked = locked;
   }
 
   async readByNames(names: readonly string[]): Promise<GlobalConcurrencyLimit[]> {
     if (names.length === 0) return [];
+    const known = this.#locked?.named(names);
+    if (known !== undefined) return known;
     const rows = await this.#em.execute<LimitRow[]>(
       `select * from concurrency_limit_v2 where name in (?) order by name`,
       [[...names]],
@@ -48,6 +55,7 @@ export class PgGlobalConcurrencyLimits implements GlobalConcurrencyLimits {
     const ids = unique(limitIds);
     if (ids.length === 0) return Promise.resolve(true);
     const now = this.#clock.now();
+    this.#locked?.forget(ids);
     return inSavepoint(this.#em, async () => {
       await this.#lock(ids);
       const result = await this.#em.execute<QueryResult>(
@@ -74,6 +82,7 @@ export class PgGlobalConcurrencyLimits implements GlobalConcurrencyLimits {
       occupancySeconds === undefined
         ? "avg_slot_occupancy_seconds"
         : `avg_slot_occupancy_seconds + (greatest(${Number(occupancySeconds) / Math.max(slots, 1)}, 0.1) - avg_slot_occupancy_seconds) / greatest("limit" * 2, 1)`;
+    this.#locked?.forget(ids);
     return inSavepoint(this.#em, async () => {
       await this.#lock(ids);
       const result = await this.#em.execute<QueryResult>(

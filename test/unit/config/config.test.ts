@@ -42,6 +42,7 @@ describe("loadConfig", () => {
       tagSlotLeaseSeconds: 300,
       strictDeploymentLimits: false,
       mesh: DEFAULT_MESH,
+      batching: { batchesInFlight: 2, maxBatchSize: 64 },
     });
   });
 
@@ -74,6 +75,8 @@ describe("loadConfig", () => {
         FLOWGATE_MAX_CONNECTION_AGE_MS: "60000",
         FLOWGATE_MAX_CONNECTION_AGE_GRACE_MS: "1000",
         FLOWGATE_OTLP_ENDPOINT: "http://otel-collector:4318",
+        FLOWGATE_BATCHES_IN_FLIGHT: "4",
+        FLOWGATE_MAX_BATCH_SIZE: "16",
         FLOWGATE_MAX_MESSAGE_BYTES: "1048576",
       },
       "/srv/app",
@@ -110,6 +113,7 @@ describe("loadConfig", () => {
         otlpEndpoint: "http://otel-collector:4318",
         maxMessageBytes: 1_048_576,
       },
+      batching: { batchesInFlight: 4, maxBatchSize: 16 },
     });
   });
 
@@ -146,6 +150,10 @@ describe("loadConfig", () => {
     ["FLOWGATE_TAG_SLOT_LEASE_SECONDS", "0.5"],
     ["FLOWGATE_TAG_SLOT_LEASE_SECONDS", "31536001"],
     ["FLOWGATE_TAG_SLOT_LEASE_SECONDS", "forever"],
+    ["FLOWGATE_BATCHES_IN_FLIGHT", "0"],
+    ["FLOWGATE_BATCHES_IN_FLIGHT", "two"],
+    ["FLOWGATE_MAX_BATCH_SIZE", "0"],
+    ["FLOWGATE_MAX_BATCH_SIZE", "1001"],
     ["FLOWGATE_STRICT_DEPLOYMENT_LIMITS", "1"],
     ["FLOWGATE_MAX_MESSAGE_BYTES", "1000"],
     ["FLOWGATE_MAX_MESSAGE_BYTES", "4MiB"],
